@@ -1,0 +1,1 @@
+"""caaspp_authz: who may do what in California's CAASPP and ELPAC assessment systems."""
