@@ -1,1 +1,109 @@
-"""caaspp_authz: who may do what in California's CAASPP and ELPAC assessment systems."""
+"""caaspp_authz: who may do what in California's CAASPP and ELPAC assessment systems.
+
+The everyday API: load a directory, resolve a user and a resource, and ask ``can``::
+
+    from caaspp_authz import Action, can, load_directory
+
+    directory = load_directory("examples/directory.json")
+    teacher = directory.user("teacher@example.org")
+    student = directory.student("1000000001")
+    can(teacher, Action.VIEW_STUDENT_RESULTS, student)
+"""
+
+from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
+from caaspp_authz.catalog import (
+    GRANTS,
+    ROLES,
+    Capability,
+    Form,
+    GrantRule,
+    Permission,
+    Program,
+    Role,
+    RoleLevel,
+    at_least,
+    highest,
+    resolve_role,
+    role,
+)
+from caaspp_authz.decision import Action, Decision, can, decide, governs
+from caaspp_authz.directory import Directory, User
+from caaspp_authz.errors import (
+    CaasppAuthzError,
+    DirectoryError,
+    InvalidCDSCode,
+    InvalidEmail,
+    Problem,
+    RequestError,
+    Severity,
+    UnknownRole,
+)
+from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, parse_cds
+from caaspp_authz.request import Request
+from caaspp_authz.resources import (
+    CustomGroup,
+    Grant,
+    Group,
+    GroupAssignment,
+    GroupKey,
+    Report,
+    ResourceLink,
+    Student,
+    ToolsForTeachers,
+    Unknown,
+)
+from caaspp_authz.serialize import dump_directory, load_directory
+
+__all__ = [
+    "GRANTS",
+    "ROLES",
+    "Account",
+    "Action",
+    "Assignment",
+    "CDSCode",
+    "CaasppAuthzError",
+    "Capability",
+    "CustomGroup",
+    "Decision",
+    "Directory",
+    "DirectoryError",
+    "Email",
+    "Form",
+    "Grant",
+    "GrantRule",
+    "Group",
+    "GroupAssignment",
+    "GroupKey",
+    "InvalidCDSCode",
+    "InvalidEmail",
+    "Level",
+    "OrgTree",
+    "Organization",
+    "Permission",
+    "Problem",
+    "Program",
+    "Report",
+    "Request",
+    "RequestError",
+    "ResourceLink",
+    "Role",
+    "RoleLevel",
+    "RuleSet",
+    "Severity",
+    "Student",
+    "ToolsForTeachers",
+    "Unknown",
+    "UnknownRole",
+    "User",
+    "at_least",
+    "can",
+    "canonical_email",
+    "decide",
+    "dump_directory",
+    "governs",
+    "highest",
+    "load_directory",
+    "parse_cds",
+    "resolve_role",
+    "role",
+]

@@ -1,0 +1,451 @@
+"""The directory: organizations, accounts, students and groups, validated and indexed once.
+
+:meth:`Directory.build` checks the whole directory against the rulebook and raises
+:class:`~caaspp_authz.errors.DirectoryError` with every problem found; nothing is loaded in
+part. Warnings (R5, R7, E7) are kept on :attr:`Directory.warnings`.
+
+Every index a decision needs is built here, once: accounts by e-mail, students by SSID and by
+school, groups by key and by assignee, and for every account a :class:`User`, whose scopes
+(which organizations each permission and capability is held at, G10 applied) make a decision
+a few set lookups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+import attrs
+
+from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, email_rule_problems
+from caaspp_authz.catalog import GRANTS, SUPERINTENDENT, GrantRule
+from caaspp_authz.errors import DirectoryError, Problem, Severity
+from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree
+from caaspp_authz.resources import SUBJECTS, CustomGroup, Group, GroupKey, Student
+
+__all__ = ["Directory", "GrantPower", "User"]
+
+_EMPTY: frozenset[CDSCode] = frozenset()
+
+
+@attrs.frozen
+class GrantPower:
+    """A grant row in force for a user: ``rule`` applies from the organization ``holder``."""
+
+    rule: GrantRule
+    holder: CDSCode
+    holder_level: Level
+
+
+@attrs.frozen(eq=False)
+class User:
+    """An account as the decision sees it: its in-force scopes, precomputed (O4, P4, G10, G11).
+
+    ``scopes`` maps a permission's or capability's value to the organizations where the user
+    holds it through an in-force assignment (not expanded to schools; an LEA covers its schools
+    by O4). A user the directory does not know has no account and may do nothing.
+    """
+
+    email: Email
+    account: Account | None
+    directory: Directory = attrs.field(repr=False)
+    active: bool
+    scopes: Mapping[str, frozenset[CDSCode]]
+    in_force: tuple[Assignment, ...]
+    grant_powers: tuple[GrantPower, ...]
+    groups: frozenset[GroupKey]
+    group_students: frozenset[str]
+    custom_sources: frozenset[str]
+
+    def scope(self, name: str) -> frozenset[CDSCode]:
+        """Where the user holds a permission or capability, by its value (``"PII"``)."""
+        return self.scopes.get(name, _EMPTY)
+
+    def covers(self, name: str, code: str) -> bool:
+        """Whether the user holds ``name`` at an organization covering ``code`` (O4)."""
+        held = self.scopes.get(name)
+        return held is not None and not held.isdisjoint(self.directory.tree.covering(code))
+
+    def __repr__(self) -> str:
+        return f"User({self.email!r})"
+
+
+@attrs.frozen(eq=False)
+class Directory:
+    """A validated, indexed directory. Build it with :meth:`build` or ``load_directory``."""
+
+    tree: OrgTree
+    rule_set: RuleSet
+    accounts: Mapping[Email, Account]
+    students: Mapping[str, Student]
+    groups: Mapping[GroupKey, Group]
+    custom_groups: Mapping[tuple[Email, str], CustomGroup]
+    warnings: tuple[Problem, ...]
+    students_by_school: Mapping[CDSCode, tuple[Student, ...]]
+    groups_by_user: Mapping[Email, tuple[Group, ...]]
+    primaries: Mapping[tuple[CDSCode, str], Email]
+    _users: dict[Email, User] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        organizations: Iterable[Organization],
+        accounts: Iterable[Account] = (),
+        students: Iterable[Student] = (),
+        groups: Iterable[Group] = (),
+        custom_groups: Iterable[CustomGroup] = (),
+        rule_set: RuleSet = RuleSet.ONE_ROLE_PER_EMAIL,
+    ) -> Directory:
+        """Validate and index a directory; raise ``DirectoryError`` listing every problem."""
+        tree = OrgTree.build(organizations)
+        problems: list[Problem] = []
+        account_map = _accounts(tree, accounts, rule_set, problems)
+        primaries = _primaries(account_map, problems)
+        student_map = _students(tree, students, problems)
+        group_map = _groups(tree, groups, account_map, student_map, problems)
+        custom_map = _custom_groups(custom_groups, account_map, student_map, problems)
+        errors = [p for p in problems if p.is_error]
+        if errors:
+            raise DirectoryError(problems)
+        by_school: dict[CDSCode, list[Student]] = {}
+        for s in student_map.values():
+            by_school.setdefault(s.school, []).append(s)
+        by_user: dict[Email, list[Group]] = {}
+        for g in group_map.values():
+            for u in g.users:
+                by_user.setdefault(u, []).append(g)
+        directory = cls(
+            tree=tree,
+            rule_set=rule_set,
+            accounts=account_map,
+            students=student_map,
+            groups=group_map,
+            custom_groups=custom_map,
+            warnings=tuple(problems),
+            students_by_school={k: tuple(v) for k, v in by_school.items()},
+            groups_by_user={k: tuple(v) for k, v in by_user.items()},
+            primaries=primaries,
+        )
+        for email in account_map:
+            directory._users[email] = directory._make_user(email)
+        return directory
+
+    # Lookups: each returns None for what the directory does not hold.
+
+    def account(self, email: str) -> Account | None:
+        """The account with this e-mail, compared case-insensitively (E1)."""
+        return self.accounts.get(Email(email.strip().lower()))
+
+    def organization(self, code: str) -> Organization | None:
+        """The organization with this CDS code."""
+        return self.tree.get(code)
+
+    def student(self, ssid: str) -> Student | None:
+        """The student with this SSID."""
+        return self.students.get(ssid)
+
+    def group(self, key: GroupKey) -> Group | None:
+        """The assigned student group with this key."""
+        return self.groups.get(key)
+
+    def custom_group(self, owner: str, name: str) -> CustomGroup | None:
+        """The custom group ``name`` of ``owner``."""
+        return self.custom_groups.get((Email(owner.strip().lower()), name))
+
+    def user(self, email: str) -> User:
+        """The :class:`User` for an e-mail; one the directory does not know may do nothing."""
+        key = Email(email.strip().lower())
+        found = self._users.get(key)
+        if found is not None:
+            return found
+        return User(
+            email=key,
+            account=None,
+            directory=self,
+            active=False,
+            scopes={},
+            in_force=(),
+            grant_powers=(),
+            groups=frozenset(),
+            group_students=frozenset(),
+            custom_sources=frozenset(),
+        )
+
+    def users(self) -> Iterator[User]:
+        """Every account's :class:`User`, in directory order."""
+        return iter(self._users.values())
+
+    def _make_user(self, email: Email) -> User:
+        account = self.accounts[email]
+        in_force = tuple(a for a in account.assignments if account.in_force(a))  # G10
+        scopes: dict[str, set[CDSCode]] = {}
+        for a in in_force:
+            for p in a.role.permissions:
+                scopes.setdefault(p.value, set()).add(a.org)
+            for c in a.role.capabilities:
+                scopes.setdefault(c.value, set()).add(a.org)
+        powers: list[GrantPower] = []
+        for a in in_force:
+            org = self.tree.organizations[a.org]
+            for g in GRANTS:
+                if g.grantor == a.role.name and (a.primary or not g.grantor_primary_only):
+                    powers.append(GrantPower(g, a.org, org.level))
+        if account.superintendent_of is not None:  # R6, G1
+            for g in GRANTS:
+                if g.grantor == SUPERINTENDENT:
+                    powers.append(GrantPower(g, account.superintendent_of, Level.LEA))
+        assigned = self.groups_by_user.get(email, ())
+        group_students: set[str] = set()
+        sources: set[str] = set()
+        for group in assigned:
+            group_students |= group.students
+            covering = self.tree.covering(group.key.school)
+            for a in in_force:  # V4: the source limit of the role that opens the group
+                limit = a.role.custom_group_source_limit
+                if (
+                    a.org in covering
+                    and any(p.value == "PII_GROUP" for p in a.role.permissions)
+                    and (limit is None or len(group.students) <= limit)
+                ):
+                    sources |= group.students
+                    break
+        return User(
+            email=email,
+            account=account,
+            directory=self,
+            active=account.active,
+            scopes={k: frozenset(v) for k, v in scopes.items()},
+            in_force=in_force,
+            grant_powers=tuple(powers),
+            groups=frozenset(g.key for g in assigned),
+            group_students=frozenset(group_students),
+            custom_sources=frozenset(sources),
+        )
+
+
+def _accounts(
+    tree: OrgTree, accounts: Iterable[Account], rule_set: RuleSet, problems: list[Problem]
+) -> dict[Email, Account]:
+    found: dict[Email, Account] = {}
+    for account in accounts:
+        where = f"account `{account.email}`"
+        if account.email in found:
+            problems.append(
+                Problem("E1", f"e-mail `{account.email}` is listed twice", where=where)
+            )
+            continue
+        found[account.email] = account
+        sup = account.superintendent_of
+        if sup is not None:
+            org = tree.get(sup)
+            if org is None or org.level is not Level.LEA:
+                problems.append(
+                    Problem(
+                        "R6",
+                        f"is superintendent of `{sup}`, which is not an LEA in the directory",
+                        where=where,
+                        value=sup,
+                    )
+                )
+        seen: set[tuple[str, CDSCode]] = set()
+        for a in account.assignments:
+            if (a.role.name, a.org) in seen:
+                problems.append(
+                    Problem(
+                        "E4",
+                        f"holds `{a.role}` at `{a.org}` twice",
+                        severity=Severity.WARNING,
+                        where=where,
+                        value=a.org,
+                    )
+                )
+            seen.add((a.role.name, a.org))
+            org = tree.get(a.org)
+            if org is None:
+                problems.append(
+                    Problem(
+                        "O4",
+                        f"holds `{a.role}` at `{a.org}`, which is not in the directory",
+                        where=where,
+                        value=a.org,
+                    )
+                )
+                continue
+            if not a.role.may_be_held_at(
+                lea=org.level is Level.LEA, test_site=tree.is_test_site(a.org)
+            ):
+                problems.append(
+                    Problem(
+                        "R2",
+                        f"`{a.role}` is held at the {a.role.level.value.upper()} level, "
+                        f"but `{a.org}` is {'an LEA' if org.level is Level.LEA else 'a school'}",
+                        where=where,
+                        value=a.org,
+                    )
+                )
+            if a.primary and not a.role.has_primary:
+                problems.append(
+                    Problem(
+                        "R7",
+                        f"`primary` means nothing on `{a.role}`",
+                        severity=Severity.WARNING,
+                        where=where,
+                    )
+                )
+            if a.role.needs_credential and not account.credentialed:
+                problems.append(
+                    Problem(
+                        "R5",
+                        f"holds `{a.role}`, which needs a credential, but is not marked "
+                        "credentialed: confirm the credential",
+                        severity=Severity.WARNING,
+                        where=where,
+                    )
+                )
+        problems.extend(email_rule_problems(account, rule_set))
+    return found
+
+
+def _primaries(
+    accounts: Mapping[Email, Account], problems: list[Problem]
+) -> dict[tuple[CDSCode, str], Email]:
+    """R7: at most one primary per LEA and coordinator role."""
+    primaries: dict[tuple[CDSCode, str], Email] = {}
+    for account in accounts.values():
+        for a in account.assignments:
+            if not (a.primary and a.role.has_primary):
+                continue
+            key = (a.org, a.role.name)
+            other = primaries.get(key)
+            if other is not None and other != account.email:
+                problems.append(
+                    Problem(
+                        "R7",
+                        f"`{account.email}` and `{other}` are both primary `{a.role}` at `{a.org}`",
+                        where=f"account `{account.email}`",
+                        value=a.org,
+                    )
+                )
+            else:
+                primaries[key] = account.email
+    return primaries
+
+
+def _students(
+    tree: OrgTree, students: Iterable[Student], problems: list[Problem]
+) -> dict[str, Student]:
+    found: dict[str, Student] = {}
+    for s in students:
+        where = f"student `{s.ssid}`"
+        if s.ssid in found:
+            problems.append(Problem("V1", f"SSID `{s.ssid}` is listed twice", where=where))
+            continue
+        if not (len(s.ssid) == 10 and s.ssid.isdigit() and s.ssid.isascii()):
+            problems.append(
+                Problem("U5", f"SSID `{s.ssid}` is not 10 digits", where=where, value=s.ssid)
+            )
+        org = tree.get(s.school)
+        if org is None:
+            problems.append(
+                Problem(
+                    "V1",
+                    f"school `{s.school}` is not in the directory",
+                    where=where,
+                    value=s.school,
+                )
+            )
+            continue
+        found[s.ssid] = s if s.lea == org.lea_code else attrs.evolve(s, lea=org.lea_code)
+    return found
+
+
+def _groups(
+    tree: OrgTree,
+    groups: Iterable[Group],
+    accounts: Mapping[Email, Account],
+    students: Mapping[str, Student],
+    problems: list[Problem],
+) -> dict[GroupKey, Group]:
+    found: dict[GroupKey, Group] = {}
+    for g in groups:
+        where = f"group {g.key}"
+        if g.key in found:
+            problems.append(Problem("V3", "the group is listed twice", where=where))
+            continue
+        found[g.key] = g
+        school = tree.get(g.key.school)
+        if school is None:
+            problems.append(
+                Problem(
+                    "V3",
+                    f"school `{g.key.school}` is not in the directory",
+                    where=where,
+                    value=g.key.school,
+                )
+            )
+            continue
+        if g.subject not in SUBJECTS:
+            problems.append(
+                Problem(
+                    "U5",
+                    f"subject `{g.subject}` is none of {', '.join(SUBJECTS)}",
+                    where=where,
+                    value=g.subject,
+                )
+            )
+        for ssid in sorted(g.students):
+            if ssid not in students:
+                problems.append(
+                    Problem("V3", f"student `{ssid}` is not in the directory", where=where)
+                )
+        for email in sorted(g.users):
+            account = accounts.get(email)
+            if account is None:
+                problems.append(
+                    Problem("V3", f"user `{email}` has no account", where=where, value=email)
+                )
+            elif not _in_lea(tree, account, school.lea_code):
+                problems.append(
+                    Problem(
+                        "V3",
+                        f"user `{email}` holds no role in LEA `{school.lea_code}`",
+                        where=where,
+                        value=email,
+                    )
+                )
+    return found
+
+
+def _in_lea(tree: OrgTree, account: Account, lea: CDSCode) -> bool:
+    """V3 (decision): an assignee holds at least one role in the group's LEA."""
+    for a in account.assignments:
+        org = tree.get(a.org)
+        if org is not None and org.lea_code == lea:
+            return True
+    return False
+
+
+def _custom_groups(
+    custom_groups: Iterable[CustomGroup],
+    accounts: Mapping[Email, Account],
+    students: Mapping[str, Student],
+    problems: list[Problem],
+) -> dict[tuple[Email, str], CustomGroup]:
+    found: dict[tuple[Email, str], CustomGroup] = {}
+    for c in custom_groups:
+        where = f"custom group `{c.name}` of `{c.owner}`"
+        if (c.owner, c.name) in found:
+            problems.append(Problem("V4", "the custom group is listed twice", where=where))
+            continue
+        found[(c.owner, c.name)] = c
+        if c.owner not in accounts:
+            problems.append(Problem("V4", f"owner `{c.owner}` has no account", where=where))
+        for ssid in sorted(c.students):
+            if ssid not in students:
+                problems.append(
+                    Problem("V4", f"student `{ssid}` is not in the directory", where=where)
+                )
+    return found
+
+
+in_lea = _in_lea

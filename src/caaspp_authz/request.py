@@ -1,0 +1,194 @@
+"""The request format (JSON): ``{"principal": EMAIL, "action": ACTION, "resource": RESOURCE}``.
+
+:meth:`Request.from_json` resolves a request against a directory into the ``(user, action,
+resource)`` that :func:`~caaspp_authz.decision.decide` takes. A malformed request (not of the
+format, an action that does not exist) raises :class:`~caaspp_authz.errors.RequestError`; a
+well-formed request that names something the directory does not hold resolves to an
+:class:`~caaspp_authz.resources.Unknown` resource (or an unknown user) and is denied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from caaspp_authz.accounts import Email, canonical_email
+from caaspp_authz.catalog import resolve_role
+from caaspp_authz.decision import POLICY, Action, Decision, decide
+from caaspp_authz.directory import Directory, User
+from caaspp_authz.errors import InvalidCDSCode, InvalidEmail, RequestError, UnknownRole
+from caaspp_authz.orgs import CDSCode, parse_cds
+from caaspp_authz.resources import (
+    CustomGroup,
+    Grant,
+    GroupAssignment,
+    GroupKey,
+    Report,
+    ResourceLink,
+    ToolsForTeachers,
+    Unknown,
+)
+
+__all__ = ["Request"]
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise RequestError(f"{what} must be text, not `{value!r}`")
+    return value
+
+
+def _email(value: object, what: str) -> Email:
+    try:
+        return canonical_email(_text(value, what))
+    except InvalidEmail as exc:
+        raise RequestError(f"{what}: {exc}") from None
+
+
+def _cds(value: object, what: str) -> CDSCode:
+    try:
+        return parse_cds(_text(value, what))
+    except InvalidCDSCode as exc:
+        raise RequestError(f"{what}: {exc}") from None
+
+
+def _obj(value: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise RequestError(f"{what} must be an object, not `{value!r}`")
+    return value
+
+
+def _group_key(value: object) -> GroupKey:
+    g = _obj(value, "`group`")
+    year = g.get("school_year")
+    if not isinstance(year, int) or isinstance(year, bool):
+        raise RequestError(f"`school_year` must be a whole number, not `{year!r}`")
+    return GroupKey(_cds(g.get("school"), "`school`"), year, _text(g.get("name"), "`name`"))
+
+
+def _ssids(value: object) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RequestError("`students` must be a list of SSIDs")
+    return frozenset(value)
+
+
+def _student(value: object, d: Directory) -> object:
+    ssid = _text(value, "`student`")
+    return d.student(ssid) or Unknown("student", ssid)
+
+
+def _organization(value: object, d: Directory) -> object:
+    code = _cds(value, "`organization`")
+    return d.organization(code) or Unknown("organization", code)
+
+
+def _account(value: object, d: Directory) -> object:
+    email = _email(value, "`account`")
+    return d.account(email) or Unknown("account", email)
+
+
+def _assignment(value: object, d: Directory) -> object:
+    a = _obj(value, "`group_assignment`")
+    return GroupAssignment(_group_key(a.get("group")), _email(a.get("to"), "`to`"))
+
+
+def _custom(value: object, d: Directory) -> object:
+    c = _obj(value, "`custom_group`")
+    return CustomGroup(
+        _email(c.get("owner"), "`owner`"),
+        _text(c.get("name"), "`name`"),
+        _ssids(c.get("students", [])),
+    )
+
+
+def _report(value: object, d: Directory) -> object:
+    r = _obj(value, "`report`")
+    orgs = r.get("organizations")
+    if not isinstance(orgs, list):
+        raise RequestError("`organizations` must be a list of CDS codes")
+    return Report(tuple(_cds(o, "`organizations`") for o in orgs))
+
+
+def _link(value: object, d: Directory) -> object:
+    link = _obj(value, "`resource_link`")
+    return ResourceLink(_cds(link.get("organization"), "`organization`"))
+
+
+def _tft(value: object, d: Directory) -> object:
+    if value is not True:
+        raise RequestError("`tools_for_teachers` must be true")
+    return ToolsForTeachers()
+
+
+def _grant(value: object, d: Directory) -> object:
+    g = _obj(value, "`grant`")
+    role_text = _text(g.get("role"), "`role`")
+    try:
+        role, _legacy = resolve_role(role_text)
+    except UnknownRole:
+        return Unknown("role", role_text)
+    primary = g.get("primary", False)
+    credentialed = g.get("credentialed", False)
+    if not isinstance(primary, bool) or not isinstance(credentialed, bool):
+        raise RequestError("`primary` and `credentialed` must be true or false")
+    return Grant(
+        _email(g.get("to"), "`to`"),
+        role,
+        _cds(g.get("organization"), "`organization`"),
+        primary,
+        credentialed,
+    )
+
+
+_READERS: Mapping[str, Callable[[object, Directory], object]] = {
+    "student": _student,
+    "group": lambda v, d: _group_key(v),
+    "group_assignment": _assignment,
+    "custom_group": _custom,
+    "report": _report,
+    "resource_link": _link,
+    "tools_for_teachers": _tft,
+    "organization": _organization,
+    "account": _account,
+    "grant": _grant,
+}
+
+
+@attrs.frozen
+class Request:
+    """A resolved request: the ``(user, action, resource)`` that ``decide`` takes."""
+
+    user: User
+    action: Action
+    resource: object
+
+    @classmethod
+    def from_json(cls, mapping: Mapping[str, Any], directory: Directory) -> Request:
+        """Build a request from the request format (INTERFACES.md), resolved in ``directory``."""
+        m = _obj(mapping, "a request")
+        unknown = set(m) - {"principal", "action", "resource"}
+        if unknown:
+            raise RequestError(f"unknown request field(s): {', '.join(sorted(unknown))}")
+        principal = _email(m.get("principal"), "`principal`")
+        action_text = _text(m.get("action"), "`action`")
+        try:
+            action = Action(action_text)
+        except ValueError:
+            raise RequestError(f"`{action_text}` is not an action") from None
+        res = _obj(m.get("resource"), "`resource`")
+        if len(res) != 1:
+            raise RequestError("`resource` must have exactly one kind, such as `student`")
+        ((kind, value),) = res.items()
+        reader = _READERS.get(kind)
+        if reader is None:
+            raise RequestError(f"`{kind}` is not a kind of resource")
+        resource = reader(value, directory)
+        if not isinstance(resource, (Unknown, *POLICY[action].kinds)):
+            raise RequestError(f"`{action_text}` does not act on a `{kind}`")
+        return cls(directory.user(principal), action, resource)
+
+    def decide(self) -> Decision:
+        """Decide this request."""
+        return decide(self.user, self.action, self.resource)

@@ -1,0 +1,157 @@
+"""What a request acts on: students, groups, reports, accounts, grants and the rest.
+
+Each resource is a small immutable value. Stored things (a :class:`Student`, a :class:`Group`,
+a :class:`CustomGroup`) are what the :class:`~caaspp_authz.directory.Directory` holds; the
+others name things by identifier and are resolved against the user's directory when decided.
+:class:`Unknown` stands for anything a request named that the directory does not hold: every
+action on it is denied, never raised on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from caaspp_authz.accounts import Email
+from caaspp_authz.catalog import Role
+from caaspp_authz.orgs import CDSCode
+
+__all__ = [
+    "SUBJECTS",
+    "CustomGroup",
+    "Grant",
+    "Group",
+    "GroupAssignment",
+    "GroupKey",
+    "GroupRef",
+    "Report",
+    "Resource",
+    "ResourceLink",
+    "Student",
+    "ToolsForTeachers",
+    "Unknown",
+]
+
+SUBJECTS = ("All", "Math", "ELA")
+
+
+def _texts(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+def _emails(values: Iterable[Email]) -> frozenset[Email]:
+    return frozenset(values)
+
+
+def _codes(values: Iterable[CDSCode]) -> tuple[CDSCode, ...]:
+    return tuple(values)
+
+
+"""The subject codes of a student group (U5)."""
+
+
+@attrs.frozen
+class Student:
+    """A student, by SSID, and the school where its results were earned (V1).
+
+    ``lea`` is the school's LEA, kept here so that a scope check is two set lookups.
+    """
+
+    ssid: str
+    school: CDSCode
+    lea: CDSCode = attrs.field(
+        default=attrs.Factory(lambda self: self.school, takes_self=True), eq=False
+    )
+
+
+@attrs.frozen
+class GroupKey:
+    """What identifies an assigned student group: its school, school year and name (U5)."""
+
+    school: CDSCode
+    school_year: int
+    name: str
+
+    def __str__(self) -> str:
+        return f"`{self.name}` ({self.school_year}) at `{self.school}`"
+
+
+GroupRef = GroupKey
+"""A request names a group by its key."""
+
+
+@attrs.frozen
+class Group:
+    """An assigned student group (V3): its students and the users it is assigned to."""
+
+    key: GroupKey
+    subject: str = "All"
+    students: frozenset[str] = attrs.field(default=frozenset(), converter=_texts)
+    users: frozenset[Email] = attrs.field(default=frozenset(), converter=_emails)
+
+
+@attrs.frozen
+class GroupAssignment:
+    """Assigning the group ``group`` to the user ``to`` (V3)."""
+
+    group: GroupKey
+    to: Email
+
+
+@attrs.frozen
+class CustomGroup:
+    """A user's own custom group (V4): its owner, name and students."""
+
+    owner: Email
+    name: str
+    students: frozenset[str] = attrs.field(default=frozenset(), converter=_texts)
+
+
+@attrs.frozen
+class Report:
+    """A custom aggregate report over some organizations (V5)."""
+
+    organizations: tuple[CDSCode, ...] = attrs.field(converter=_codes)
+
+
+@attrs.frozen
+class ResourceLink:
+    """Links to instructional resources published to an organization (V6)."""
+
+    organization: CDSCode
+
+
+@attrs.frozen
+class ToolsForTeachers:
+    """Tools for Teachers itself (V7)."""
+
+
+@attrs.frozen
+class Grant:
+    """Role ``role`` at ``organization`` for the account ``to`` (G1–G6).
+
+    An e-mail with no account yet means creating that account with this role; ``credentialed``
+    is the grantor's attestation for a role that needs a credential (R5).
+    """
+
+    to: Email
+    role: Role
+    organization: CDSCode
+    primary: bool = False
+    credentialed: bool = False
+
+
+@attrs.frozen
+class Unknown:
+    """Something a request named that the directory does not hold; always denied."""
+
+    kind: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"unknown {self.kind} `{self.value}`"
+
+
+Resource = object
+"""Any resource value; the action decides which kinds it accepts, and denies the rest."""

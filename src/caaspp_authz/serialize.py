@@ -1,0 +1,383 @@
+"""The directory format (JSON, ``format: 1``): reading it into a Directory and writing it back.
+
+:func:`load_directory` collects every problem of the file (a bad CDS code, an unknown role, a
+missing field) with where it is and raises one :class:`~caaspp_authz.errors.DirectoryError`;
+then :meth:`Directory.build <caaspp_authz.directory.Directory.build>` checks the rulebook. A
+directory is loaded whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
+from caaspp_authz.catalog import Form, Program, resolve_role
+from caaspp_authz.directory import Directory
+from caaspp_authz.errors import (
+    CaasppAuthzError,
+    DirectoryError,
+    InvalidCDSCode,
+    InvalidEmail,
+    Problem,
+    Severity,
+    UnknownRole,
+)
+from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code, parse_cds
+from caaspp_authz.resources import CustomGroup, Group, GroupKey, Student
+
+__all__ = ["FORMAT", "dump_directory", "load_directory"]
+
+FORMAT = 1
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads one directory mapping, collecting every problem instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, rule: str, where: str, message: str, value: object = None, **kw: Any) -> None:
+        shown = None if value is None else str(value)
+        self.problems.append(Problem(rule, message, where=where, value=shown, **kw))
+
+    def field(self, item: Mapping[str, Any], name: str, where: str, kind: type[T]) -> T | None:
+        if name not in item:
+            self.fail("U2", where, f"field `{name}` is missing")
+            return None
+        value = item[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail("U2", where, f"field `{name}` must be {kind.__name__}, not `{value!r}`")
+            return None
+        return value
+
+    def opt(self, item: Mapping[str, Any], name: str, where: str, kind: type[T], default: T) -> T:
+        if item.get(name) is None:
+            return default
+        value = self.field(item, name, where, kind)
+        return default if value is None else value
+
+    def convert(
+        self, parse: Callable[[str], T], text: object, where: str, column: str
+    ) -> T | None:
+        if not isinstance(text, str):
+            self.fail("U2", where, f"field `{column}` must be text, not `{text!r}`")
+            return None
+        try:
+            return parse(text)
+        except (InvalidCDSCode, InvalidEmail, UnknownRole) as exc:
+            fix = getattr(exc, "suggestion", None)
+            self.fail(exc.rule, where, str(exc.args[0]), text, column=column, fix=fix)
+            return None
+
+    def items(self, data: Mapping[str, Any], name: str, *, required: bool) -> list[Any]:
+        value = data.get(name)
+        if value is None:
+            if required:
+                self.fail("U2", "the directory", f"`{name}` is missing")
+            return []
+        if not isinstance(value, list):
+            self.fail("U2", "the directory", f"`{name}` must be a list")
+            return []
+        return value
+
+
+def load_directory(source: str | os.PathLike[str] | Mapping[str, Any]) -> Directory:
+    """Load a directory from a path to a JSON file or an already parsed mapping (format 1).
+
+    Raises :class:`~caaspp_authz.errors.DirectoryError` listing every problem; never loads a
+    directory in part.
+    """
+    if isinstance(source, Mapping):
+        data: Any = source
+    else:
+        path = Path(source)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except OSError as exc:
+            raise DirectoryError([Problem("U2", f"cannot read `{path}`: {exc.strerror}")]) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DirectoryError([Problem("U2", f"`{path}` is not JSON: {exc}")]) from exc
+    if not isinstance(data, Mapping):
+        raise DirectoryError([Problem("U2", "a directory is a JSON object")])
+    return _read(data)
+
+
+def _read(data: Mapping[str, Any]) -> Directory:
+    r = _Reader()
+    if data.get("format") != FORMAT:
+        r.fail("U2", "the directory", f"`format` must be {FORMAT}", data.get("format"))
+    rule_set = RuleSet.ONE_ROLE_PER_EMAIL
+    if data.get("rule_set") is not None:
+        try:
+            rule_set = RuleSet(data["rule_set"])
+        except ValueError:
+            names = ", ".join(f"`{s.value}`" for s in RuleSet)
+            r.fail("E7", "the directory", f"`rule_set` must be one of {names}", data["rule_set"])
+
+    orgs: list[Organization] = []
+    for i, item in enumerate(r.items(data, "organizations", required=True), start=1):
+        orgs.extend(_org(r, item, f"organization {i}"))
+    lea_of = {o.cds: o for o in orgs}
+    accounts = [
+        a
+        for i, item in enumerate(r.items(data, "accounts", required=False), start=1)
+        for a in _account(r, item, f"account {i}")
+    ]
+    students: list[Student] = []
+    for i, item in enumerate(r.items(data, "students", required=False), start=1):
+        where = f"student {i}"
+        if not isinstance(item, Mapping):
+            r.fail("U2", where, "must be an object")
+            continue
+        ssid = r.field(item, "ssid", where, str)
+        school = r.convert(parse_cds, item.get("school"), where, "school")
+        if ssid is not None and school is not None:
+            org = lea_of.get(school)
+            lea = org.lea_code if org is not None else school
+            students.append(Student(ssid, school, lea))
+    groups = [
+        g
+        for i, item in enumerate(r.items(data, "groups", required=False), start=1)
+        for g in _group(r, item, f"group {i}")
+    ]
+    customs = [
+        c
+        for i, item in enumerate(r.items(data, "custom_groups", required=False), start=1)
+        for c in _custom(r, item, f"custom group {i}")
+    ]
+    errors = [p for p in r.problems if p.severity is Severity.ERROR]
+    if errors:
+        raise DirectoryError(r.problems)
+    try:
+        directory = Directory.build(
+            organizations=orgs,
+            accounts=accounts,
+            students=students,
+            groups=groups,
+            custom_groups=customs,
+            rule_set=rule_set,
+        )
+    except DirectoryError as exc:
+        raise DirectoryError([*r.problems, *exc.problems]) from None
+    if r.problems:
+        import attrs
+
+        directory = attrs.evolve(directory, warnings=(*r.problems, *directory.warnings))
+    return directory
+
+
+def _org(r: _Reader, item: Any, where: str) -> list[Organization]:
+    if not isinstance(item, Mapping):
+        r.fail("U2", where, "must be an object")
+        return []
+    code = r.convert(parse_cds, item.get("cds"), where, "cds")
+    name = r.field(item, "name", where, str)
+    if code is None or name is None:
+        return []
+    where = f"organization `{code}`"
+    level_text = r.opt(item, "level", where, str, "")
+    lea_text = item.get("lea")
+    if level_text not in ("", "lea", "school"):
+        r.fail("O1", where, "`level` must be `lea` or `school`", level_text)
+        return []
+    if level_text == "lea" or (level_text == "" and is_lea_code(code) and lea_text is None):
+        if lea_text is not None:
+            r.fail("O3", where, "an LEA has no parent `lea`", lea_text)
+            return []
+        return [Organization(code, name, Level.LEA)]
+    if is_lea_code(code) and level_text != "school":
+        r.fail("O2", where, f"`{code}` ends in 0000000, so it is an LEA and has no `lea`")
+        return []
+    lea: CDSCode | None
+    if lea_text is None:
+        lea = CDSCode(code[:7] + "0000000")
+    else:
+        lea = r.convert(parse_cds, lea_text, where, "lea")
+        if lea is None:
+            return []
+    return [Organization(code, name, Level.SCHOOL, lea)]
+
+
+def _forms(r: _Reader, item: Any, where: str) -> dict[Program, frozenset[Form]]:
+    if item is None:
+        return {}
+    if not isinstance(item, Mapping):
+        r.fail("G10", where, "`forms` must be an object of program → list of forms")
+        return {}
+    forms: dict[Program, frozenset[Form]] = {}
+    for program_text, names in item.items():
+        try:
+            program = Program(program_text)
+        except ValueError:
+            r.fail("R1", where, f"`{program_text}` is not a program (CAASPP or ELPAC)")
+            continue
+        if not isinstance(names, list):
+            r.fail("G10", where, f"the forms of {program_text} must be a list")
+            continue
+        found: set[Form] = set()
+        for name in names:
+            try:
+                found.add(Form(name))
+            except ValueError:
+                r.fail("G10", where, f"`{name}` is not a form (agreement or affidavit)", name)
+        forms[program] = frozenset(found)
+    return forms
+
+
+def _account(r: _Reader, item: Any, where: str) -> list[Account]:
+    if not isinstance(item, Mapping):
+        r.fail("U2", where, "must be an object")
+        return []
+    email = r.convert(canonical_email, item.get("email"), where, "email")
+    if email is None:
+        return []
+    where = f"account `{email}`"
+    names = {k: r.field(item, k, where, str) for k in ("first_name", "last_name", "phone")}
+    sup_text = item.get("superintendent_of")
+    sup = None if sup_text is None else r.convert(parse_cds, sup_text, where, "superintendent_of")
+    assignments: list[Assignment] = []
+    roles = item.get("roles", [])
+    if not isinstance(roles, list):
+        r.fail("U2", where, "`roles` must be a list")
+        roles = []
+    for j, role_item in enumerate(roles, start=1):
+        rwhere = f"{where}, role {j}"
+        if not isinstance(role_item, Mapping):
+            r.fail("U2", rwhere, "must be an object")
+            continue
+        found = r.convert(resolve_role, role_item.get("role"), rwhere, "role")
+        org = r.convert(parse_cds, role_item.get("org"), rwhere, "org")
+        primary = r.opt(role_item, "primary", rwhere, bool, False)
+        if found is None or org is None:
+            continue
+        role, legacy = found
+        if legacy:
+            r.fail(
+                "R3",
+                rwhere,
+                f"`{role_item['role']}` is a legacy name of `{role}`",
+                role_item["role"],
+                severity=Severity.WARNING,
+                fix=f"write `{role}`",
+            )
+        assignments.append(Assignment(role, org, primary))
+    return [
+        Account(
+            email=email,
+            first_name=names["first_name"] or "",
+            last_name=names["last_name"] or "",
+            phone=names["phone"] or "",
+            active=r.opt(item, "active", where, bool, True),
+            credentialed=r.opt(item, "credentialed", where, bool, False),
+            superintendent_of=sup,
+            forms=_forms(r, item.get("forms"), where),
+            assignments=assignments,
+        )
+    ]
+
+
+def _emails(r: _Reader, values: Any, where: str, name: str) -> frozenset[Email]:
+    if not isinstance(values, list):
+        r.fail("U2", where, f"`{name}` must be a list")
+        return frozenset()
+    found = (r.convert(canonical_email, v, where, name) for v in values)
+    return frozenset(e for e in found if e is not None)
+
+
+def _ssids(r: _Reader, values: Any, where: str) -> frozenset[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        r.fail("U2", where, "`students` must be a list of SSIDs")
+        return frozenset()
+    return frozenset(values)
+
+
+def _group(r: _Reader, item: Any, where: str) -> list[Group]:
+    if not isinstance(item, Mapping):
+        r.fail("U2", where, "must be an object")
+        return []
+    name = r.field(item, "name", where, str)
+    school = r.convert(parse_cds, item.get("school"), where, "school")
+    year = r.field(item, "school_year", where, int)
+    subject = r.field(item, "subject", where, str)
+    students = _ssids(r, item.get("students", []), where)
+    users = _emails(r, item.get("users", []), where, "users")
+    if name is None or school is None or year is None or subject is None:
+        return []
+    return [Group(GroupKey(school, year, name), subject, students, users)]
+
+
+def _custom(r: _Reader, item: Any, where: str) -> list[CustomGroup]:
+    if not isinstance(item, Mapping):
+        r.fail("U2", where, "must be an object")
+        return []
+    owner = r.convert(canonical_email, item.get("owner"), where, "owner")
+    name = r.field(item, "name", where, str)
+    students = _ssids(r, item.get("students", []), where)
+    if owner is None or name is None:
+        return []
+    return [CustomGroup(owner, name, students)]
+
+
+def dump_directory(directory: Directory) -> dict[str, Any]:
+    """The directory in the directory format, ready for ``json.dump``; loads back equal."""
+    orgs: list[dict[str, Any]] = []
+    for org in directory.tree:
+        entry: dict[str, Any] = {"cds": org.cds, "name": org.name}
+        if org.level is Level.LEA and not is_lea_code(org.cds):
+            entry["level"] = "lea"
+        elif org.level is Level.SCHOOL:
+            if is_lea_code(org.cds):
+                entry["level"] = "school"
+            if org.lea != org.cds[:7] + "0000000" or is_lea_code(org.cds):
+                entry["lea"] = org.lea
+        orgs.append(entry)
+    accounts = [
+        {
+            "email": a.email,
+            "first_name": a.first_name,
+            "last_name": a.last_name,
+            "phone": a.phone,
+            "active": a.active,
+            "credentialed": a.credentialed,
+            "superintendent_of": a.superintendent_of,
+            "forms": {
+                p.value: sorted(f.value for f in a.forms.get(p, ()))
+                for p in Program
+                if a.forms.get(p)
+            },
+            "roles": [
+                {"role": x.role.name, "org": x.org, "primary": x.primary} for x in a.assignments
+            ],
+        }
+        for a in directory.accounts.values()
+    ]
+    return {
+        "format": FORMAT,
+        "rule_set": directory.rule_set.value,
+        "organizations": orgs,
+        "accounts": accounts,
+        "students": [{"ssid": s.ssid, "school": s.school} for s in directory.students.values()],
+        "groups": [
+            {
+                "name": g.key.name,
+                "school": g.key.school,
+                "school_year": g.key.school_year,
+                "subject": g.subject,
+                "students": sorted(g.students),
+                "users": sorted(g.users),
+            }
+            for g in directory.groups.values()
+        ],
+        "custom_groups": [
+            {"owner": c.owner, "name": c.name, "students": sorted(c.students)}
+            for c in directory.custom_groups.values()
+        ],
+    }
+
+
+_ = CaasppAuthzError
