@@ -21,6 +21,7 @@ def test_group_path_opens_results(example: Directory) -> None:
     """V1, V2: a test administrator sees a student of its assigned group, no other."""
     teacher = example.user("teacher@example.org")
     inside, outside = example.student("1000000001"), example.student("1000000003")
-    assert inside is not None and outside is not None
+    assert inside is not None
+    assert outside is not None
     assert can(teacher, Action.VIEW_STUDENT_RESULTS, inside)
     assert not can(teacher, Action.VIEW_STUDENT_RESULTS, outside)
