@@ -1,0 +1,414 @@
+"""Organizations from the California School Directory export (the CDE public schools file).
+
+The California Department of Education publishes every district, county office of education and
+school as one tab-separated file, ``pubschls.txt``. :func:`read_cde` turns it into organizations
+of the directory format (O1-O3) and lists every row it left out or could not read;
+:func:`cde_directory` wraps them into a complete directory with no accounts.
+
+How rows become organizations:
+
+- A row whose CDS code ends in ``0000000`` is an LEA (a district or a county office of
+  education), named by its ``District`` column (O1, O2).
+- Any other row is a school, named by its ``School`` column, under the LEA with its first seven
+  digits (O1, O3). The LEA's row must be in the file too; a school without one is an error.
+- A direct-funded charter (``Charter`` is ``Y`` and ``FundingType`` is ``Directly funded``) is an
+  LEA of its own, ``"level": "lea"``; a locally funded charter is a school under its district (O3).
+- Rows of county ``00`` (the State) are skipped: the State is implicit (O3).
+- ``Closed`` and ``Merged`` rows are left out with a warning unless ``include_closed``;
+  ``Active`` and ``Pending`` rows are kept (a pending school has its code before it opens).
+
+Columns are found by header name (any order, any case); only ``CDSCode``, ``StatusType``,
+``District``, ``School``, ``Charter`` and ``FundingType`` are read. The file may be UTF-8 (with
+or without a byte-order mark) or Windows-1252, with LF or CRLF line ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import BinaryIO, TextIO
+
+import attrs
+
+from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem, Severity
+
+__all__ = ["CdeResult", "cde_directory", "read_cde"]
+
+_CDS = "CDSCode"
+_STATUS = "StatusType"
+_DISTRICT = "District"
+_SCHOOL = "School"
+_CHARTER = "Charter"
+_FUNDING = "FundingType"
+_REQUIRED = (_CDS, _STATUS, _DISTRICT, _SCHOOL, _CHARTER, _FUNDING)
+
+_LEA_SUFFIX = "0000000"
+_STATE_COUNTY = "00"
+_KEPT_STATUSES = frozenset({"active", "pending"})
+_CLOSED_STATUSES = frozenset({"closed", "merged"})
+_DIRECT_FUNDED = "directly funded"
+_KNOWN_FUNDING = frozenset({"directly funded", "locally funded", "not in cs funding model"})
+# The export writes "No Data" (and some copies "NULL") where a field has no value.
+_EMPTY_MARKERS = frozenset({"", "no data", "null"})
+
+_DIGITS14 = re.compile(r"[0-9]{14}")
+_SCIENTIFIC = re.compile(r"[+-]?[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+")
+_DECIMAL = re.compile(r"[0-9]*\.[0-9]*")
+
+
+def _organizations(items: Iterable[Mapping[str, str]]) -> tuple[dict[str, str], ...]:
+    return tuple(dict(item) for item in items)
+
+
+def _problems(items: Iterable[Problem]) -> tuple[Problem, ...]:
+    return tuple(items)
+
+
+@attrs.frozen
+class CdeResult:
+    """What :func:`read_cde` made of a file: organizations and every problem found.
+
+    ``organizations`` are mappings of the directory format (``cds``, ``name``, and ``lea`` or
+    ``"level": "lea"``), sorted by CDS code so that each LEA comes before its schools.
+    ``problems`` lists the rows left out (errors) and the rows worth a look (warnings), in file
+    order.
+    """
+
+    organizations: tuple[dict[str, str], ...] = attrs.field(converter=_organizations)
+    problems: tuple[Problem, ...] = attrs.field(converter=_problems)
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any problem is an error, so the organizations are not the whole file."""
+        return any(p.is_error for p in self.problems)
+
+
+def read_cde(
+    source: str | os.PathLike[str] | TextIO | BinaryIO,
+    *,
+    include_closed: bool = False,
+) -> CdeResult:
+    """Read a CDE public schools file into organizations of the directory format (O1-O3, O5).
+
+    ``source`` is a path, or an open text or binary file. Every row that cannot become an
+    organization is reported in :attr:`CdeResult.problems` and left out; nothing is raised for
+    the file's content.
+    """
+    try:
+        text = _read_text(source)
+    except UnicodeDecodeError as exc:
+        return CdeResult(
+            (),
+            [
+                Problem(
+                    rule="O2",
+                    message=f"the file is neither UTF-8 nor Windows-1252 text: {exc.reason}",
+                    fix="save the export again as UTF-8 text",
+                )
+            ],
+        )
+    return _Reader(include_closed=include_closed).read(text)
+
+
+def cde_directory(result: CdeResult) -> dict[str, object]:
+    """A complete directory mapping (``format: 1``) of the organizations, with no accounts.
+
+    Raises :class:`~caaspp_authz.errors.DirectoryError` carrying every problem when the result
+    has errors: a directory is refused whole, never built from part of a file.
+    """
+    if result.has_errors:
+        raise DirectoryError(result.problems)
+    return {
+        "format": 1,
+        "rule_set": "one-role-per-email",
+        "organizations": [dict(org) for org in result.organizations],
+        "accounts": [],
+        "students": [],
+        "groups": [],
+        "custom_groups": [],
+    }
+
+
+# replaced by orgs.parse_cds at integration
+def _parse_cds(text: str) -> str:
+    """Check a CDS code: 14 ASCII digits (O2, O5); the error names the likely cause."""
+    value = text.strip()
+    if _DIGITS14.fullmatch(value):
+        return value
+    if not value:
+        raise InvalidCDSCode(text, "the CDS code is empty")
+    if _SCIENTIFIC.fullmatch(value):
+        raise InvalidCDSCode(
+            text,
+            f"CDS code `{text}` is in scientific notation: a spreadsheet turned it into a number "
+            "and its last digits are lost",
+        )
+    if _DECIMAL.fullmatch(value):
+        raise InvalidCDSCode(
+            text,
+            f"CDS code `{text}` has a decimal point: a spreadsheet formatted it as a number",
+        )
+    if value.isascii() and value.isdigit() and len(value) < 14:
+        raise InvalidCDSCode(
+            text,
+            f"CDS code `{text}` has {len(value)} digits, not 14: {14 - len(value)} leading "
+            f"zero(s) were probably lost; did you mean `{value.zfill(14)}`?",
+        )
+    if value.isascii() and value.isdigit():
+        raise InvalidCDSCode(text, f"CDS code `{text}` has {len(value)} digits, not 14")
+    raise InvalidCDSCode(text, f"CDS code `{text}` is not 14 digits")
+
+
+def _read_text(source: str | os.PathLike[str] | TextIO | BinaryIO) -> str:
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as file:
+            return _decode(file.read())
+    data = source.read()
+    if isinstance(data, bytes):
+        return _decode(data)
+    return data.removeprefix("\ufeff")
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 first (a byte-order mark is dropped), then Windows-1252, the export's older form."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def _value(row: list[str], index: int) -> str:
+    """The row's field at ``index``, stripped; a short row's missing fields are empty."""
+    text = row[index].strip() if index < len(row) else ""
+    return "" if text.casefold() in _EMPTY_MARKERS else text
+
+
+@attrs.frozen
+class _Row:
+    """The fields of one data row that decide what organization it becomes."""
+
+    line: int
+    cds: str
+    status: str
+    district: str
+    school: str
+    charter: str
+    funding: str
+
+
+@attrs.define
+class _Reader:
+    include_closed: bool
+    problems: list[Problem] = attrs.Factory(list)
+
+    def read(self, text: str) -> CdeResult:
+        rows = self._rows(text)
+        if rows is None:
+            return CdeResult((), self.problems)
+        leas: dict[str, dict[str, str]] = {}
+        schools: list[tuple[_Row, dict[str, str]]] = []
+        closed_leas: set[str] = set()
+        seen: set[str] = set()
+        for row in rows:
+            org = self._organization(row, seen, closed_leas)
+            if org is None:
+                continue
+            if "lea" in org:
+                schools.append((row, org))
+            else:
+                leas[org["cds"]] = org
+        kept = list(leas.values())
+        for row, org in schools:
+            if org["lea"] in leas:
+                kept.append(org)
+            else:
+                self._missing_lea(row, org, closed=org["lea"] in closed_leas)
+        kept.sort(key=lambda org: org["cds"])
+        # Problems in file order: the missing-LEA ones are found only after every row is read.
+        return CdeResult(kept, sorted(self.problems, key=lambda p: p.row or 0))
+
+    def _rows(self, text: str) -> list[_Row] | None:
+        """The data rows, or ``None`` when the header lacks a column this module reads."""
+        reader: Iterator[list[str]] = csv.reader(
+            io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE
+        )
+        header = next(reader, None)
+        if header is None:
+            self.problems.append(Problem(rule="O2", message="the file is empty: no header row"))
+            return None
+        columns = self._columns(header)
+        if columns is None:
+            return None
+        rows = []
+        # With QUOTE_NONE every record is one line: row n is line n, the header is row 1.
+        for line, fields in enumerate(reader, start=2):
+            if not any(field.strip() for field in fields):
+                continue
+            rows.append(_Row(line, *(_value(fields, columns[name]) for name in _REQUIRED)))
+        return rows
+
+    def _columns(self, header: list[str]) -> Mapping[str, int] | None:
+        found: dict[str, int] = {}
+        twice = False
+        wanted = {name.casefold(): name for name in _REQUIRED}
+        for index, title in enumerate(header):
+            name = wanted.get(title.strip().casefold())
+            if name is None:
+                continue
+            if name in found:
+                twice = True
+                self.problems.append(
+                    Problem(
+                        rule="O2",
+                        message=f"the header names column `{name}` twice",
+                        row=1,
+                        column=name,
+                    )
+                )
+                continue
+            found[name] = index
+        missing = [name for name in _REQUIRED if name not in found]
+        for name in missing:
+            self.problems.append(
+                Problem(
+                    rule="O2",
+                    message=(
+                        f"the header has no column `{name}`: is this the CDE public schools file?"
+                    ),
+                    row=1,
+                    column=name,
+                )
+            )
+        if missing or twice:
+            return None
+        return found
+
+    def _organization(
+        self, row: _Row, seen: set[str], closed_leas: set[str]
+    ) -> dict[str, str] | None:
+        """The organization a row becomes, or ``None`` when it is left out (and why is noted)."""
+        try:
+            cds = _parse_cds(row.cds)
+        except InvalidCDSCode as exc:
+            self.problems.append(
+                Problem(rule=exc.rule, message=str(exc), row=row.line, column=_CDS, value=row.cds)
+            )
+            return None
+        if cds.startswith(_STATE_COUNTY):
+            return None  # the State is implicit (O3)
+        is_lea_row = cds.endswith(_LEA_SUFFIX)
+        kind = "LEA" if is_lea_row else "school"
+        if not self._status_kept(row, cds, kind):
+            if is_lea_row:
+                closed_leas.add(cds)
+            return None
+        if cds in seen:
+            self.problems.append(
+                Problem(
+                    rule="O3",
+                    message=f"{kind} `{cds}` is listed twice; the later row is left out",
+                    row=row.line,
+                    column=_CDS,
+                    value=row.cds,
+                )
+            )
+            return None
+        seen.add(cds)
+        name_column = _DISTRICT if is_lea_row else _SCHOOL
+        name = row.district if is_lea_row else row.school
+        if not name:
+            self.problems.append(
+                Problem(
+                    rule="O2",
+                    message=f"{kind} `{cds}` has no name in column `{name_column}`",
+                    row=row.line,
+                    column=name_column,
+                )
+            )
+            return None
+        if is_lea_row:
+            return {"cds": cds, "name": name}
+        if self._direct_funded(row, cds):
+            return {"cds": cds, "name": name, "level": "lea"}
+        return {"cds": cds, "name": name, "lea": cds[:7] + _LEA_SUFFIX}
+
+    def _status_kept(self, row: _Row, cds: str, kind: str) -> bool:
+        status = row.status.casefold()
+        if status in _KEPT_STATUSES:
+            return True
+        if status in _CLOSED_STATUSES:
+            if self.include_closed:
+                return True
+            self.problems.append(
+                Problem(
+                    rule="O1",
+                    message=f"{kind} `{cds}` is `{row.status}` and is left out",
+                    severity=Severity.WARNING,
+                    row=row.line,
+                    column=_STATUS,
+                    value=row.status,
+                    fix="read the file with closed rows included to keep it",
+                )
+            )
+            return False
+        self.problems.append(
+            Problem(
+                rule="O1",
+                message=(
+                    f"{kind} `{cds}` has status `{row.status}`, none of Active, Pending, Closed "
+                    "or Merged; it is left out"
+                ),
+                row=row.line,
+                column=_STATUS,
+                value=row.status,
+            )
+        )
+        return False
+
+    def _direct_funded(self, row: _Row, cds: str) -> bool:
+        """Whether a school row is a direct-funded charter, an LEA of its own (O3)."""
+        if row.charter.casefold() != "y":
+            return False
+        funding = row.funding.casefold()
+        if funding == _DIRECT_FUNDED:
+            return True
+        if funding not in _KNOWN_FUNDING:
+            shown = f"`{row.funding}`" if row.funding else "empty"
+            self.problems.append(
+                Problem(
+                    rule="O3",
+                    message=(
+                        f"charter school `{cds}` has funding type {shown}, neither directly nor "
+                        "locally funded; it is placed under its district as a locally funded "
+                        "charter"
+                    ),
+                    severity=Severity.WARNING,
+                    row=row.line,
+                    column=_FUNDING,
+                    value=row.funding or None,
+                )
+            )
+        return False
+
+    def _missing_lea(self, row: _Row, org: Mapping[str, str], *, closed: bool) -> None:
+        cds, lea = org["cds"], org["lea"]
+        why = (
+            f"its LEA `{lea}` is closed or merged and left out"
+            if closed
+            else f"the file has no row for its LEA `{lea}`"
+        )
+        self.problems.append(
+            Problem(
+                rule="O3",
+                message=f"school `{cds}` ({org['name']}) is left out: {why}",
+                row=row.line,
+                column=_CDS,
+                value=cds,
+                fix="include the district's row, or read the file with closed rows included"
+                if closed
+                else "include the district's row",
+            )
+        )
