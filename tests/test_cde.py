@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from caaspp_authz.cde import CdeResult, _parse_cds, cde_directory, read_cde
+from caaspp_authz.cde import CdeResult, cde_directory, read_cde
 from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem, Severity
+from caaspp_authz.orgs import parse_cds as _parse_cds
 
 SAMPLE = Path(__file__).parent.parent / "examples" / "cde_pubschls_sample.txt"
 

@@ -27,13 +27,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import BinaryIO, TextIO
 
 import attrs
 
 from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem, Severity
+from caaspp_authz.orgs import parse_cds
 
 __all__ = ["CdeResult", "cde_directory", "read_cde"]
 
@@ -53,10 +53,6 @@ _DIRECT_FUNDED = "directly funded"
 _KNOWN_FUNDING = frozenset({"directly funded", "locally funded", "not in cs funding model"})
 # The export writes "No Data" (and some copies "NULL") where a field has no value.
 _EMPTY_MARKERS = frozenset({"", "no data", "null"})
-
-_DIGITS14 = re.compile(r"[0-9]{14}")
-_SCIENTIFIC = re.compile(r"[+-]?[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+")
-_DECIMAL = re.compile(r"[0-9]*\.[0-9]*")
 
 
 def _organizations(items: Iterable[Mapping[str, str]]) -> tuple[dict[str, str], ...]:
@@ -130,36 +126,6 @@ def cde_directory(result: CdeResult) -> dict[str, object]:
         "groups": [],
         "custom_groups": [],
     }
-
-
-# replaced by orgs.parse_cds at integration
-def _parse_cds(text: str) -> str:
-    """Check a CDS code: 14 ASCII digits (O2, O5); the error names the likely cause."""
-    value = text.strip()
-    if _DIGITS14.fullmatch(value):
-        return value
-    if not value:
-        raise InvalidCDSCode(text, "the CDS code is empty")
-    if _SCIENTIFIC.fullmatch(value):
-        raise InvalidCDSCode(
-            text,
-            f"CDS code `{text}` is in scientific notation: a spreadsheet turned it into a number "
-            "and its last digits are lost",
-        )
-    if _DECIMAL.fullmatch(value):
-        raise InvalidCDSCode(
-            text,
-            f"CDS code `{text}` has a decimal point: a spreadsheet formatted it as a number",
-        )
-    if value.isascii() and value.isdigit() and len(value) < 14:
-        raise InvalidCDSCode(
-            text,
-            f"CDS code `{text}` has {len(value)} digits, not 14: {14 - len(value)} leading "
-            f"zero(s) were probably lost; did you mean `{value.zfill(14)}`?",
-        )
-    if value.isascii() and value.isdigit():
-        raise InvalidCDSCode(text, f"CDS code `{text}` has {len(value)} digits, not 14")
-    raise InvalidCDSCode(text, f"CDS code `{text}` is not 14 digits")
 
 
 def _read_text(source: str | os.PathLike[str] | TextIO | BinaryIO) -> str:
@@ -291,7 +257,7 @@ class _Reader:
     ) -> dict[str, str] | None:
         """The organization a row becomes, or ``None`` when it is left out (and why is noted)."""
         try:
-            cds = _parse_cds(row.cds)
+            cds = parse_cds(row.cds)
         except InvalidCDSCode as exc:
             self.problems.append(
                 Problem(rule=exc.rule, message=str(exc), row=row.line, column=_CDS, value=row.cds)
