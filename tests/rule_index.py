@@ -157,12 +157,12 @@ def _tests_in(tree: ast.Module) -> Iterator[tuple[str, str | None]]:
                     yield f"{node.name}::{item.name}", ast.get_docstring(item)
 
 
-def tested(tests: Path = TESTS) -> dict[str, set[str]]:
+def naming_tests(root: Path = TESTS) -> dict[str, set[str]]:
     """For every rule ID, the tests whose docstring names it (``path::function``)."""
     found: dict[str, set[str]] = {rule: set() for rule in RULES}
-    for path in sorted(tests.rglob("test_*.py")):
+    for path in sorted(root.rglob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        relative = path.relative_to(tests.parent).as_posix()
+        relative = path.relative_to(root.parent).as_posix()
         for name, doc in _tests_in(tree):
             for rule in rule_ids(doc or ""):
                 found[rule].add(f"{relative}::{name}")
@@ -200,7 +200,7 @@ _SECTIONS: Mapping[str, str] = {
 
 def render() -> str:
     """The rule index page, as committed in ``docs/reference/rules.md``."""
-    where, by = enforced(), tested()
+    where, by = enforced(), naming_tests()
     lines = [
         "# Rule index",
         "",
@@ -208,6 +208,7 @@ def render() -> str:
         "This page is generated from the code; do not edit it by hand. Regenerate it with "
         f"`{REGENERATE}`; the test suite fails while it is out of date.",
         "",
+        "The IDs and their titles are the table `caaspp_authz.rules.RULES`. "
         "*Named in* lists each place in `src/caaspp_authz` whose comment, docstring or string "
         "names the rule: `module:function` (or `module:Class.method`), `module:NAME` for a "
         "module-level table, `module` for the module's docstring, `module:line` otherwise. "
@@ -219,7 +220,12 @@ def render() -> str:
         ids = [rule for rule in RULES if rule[0] == letter]
         if not ids:
             continue
-        lines += [f"## {title}", "", "| Rule | Title | Named in | Tested by |", "|---|---|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| Rule | Title | Named in | Tested by |",
+            "|---|---|---|---|",
+        ]
         for rule in sorted(ids, key=lambda r: int(r[1:])):
             lines.append(
                 f"| {rule} | {RULES[rule]} | {_cell(_where(where[rule]))} "
