@@ -103,7 +103,9 @@ def test_page_examples_run(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for block in blocks(path.read_text(encoding="utf-8")):
         where = f"{name}:{block.line}"
         if block.language == "python":
-            exec(compile(block.text, where, "exec"), namespace)
+            # Pad with blank lines so a traceback names the line of the page.
+            source = "\n" * (block.line - 1) + block.text
+            exec(compile(source, name, "exec"), namespace)
         elif block.language == "console":
             _run_console(block, where)
 
