@@ -256,6 +256,7 @@ ROLES: tuple[Role, ...] = (
         | _SCORING,
         needs_credential=True,
     ),
+    # V8: IA Administrator Only holds PII_GROUP in CERS, as [001] gives it (P2).
     Role(
         "IA Administrator Only",
         RoleLevel.SCHOOL,
