@@ -151,3 +151,56 @@ def grant(
 ) -> dict[str, Any]:
     """A grant resource in the request format."""
     return {"grant": {"to": to, "role": role, "organization": org, "primary": primary, **extra}}
+
+
+def staff() -> list[dict[str, Any]]:
+    """One account for each role, most at School 1, and a coordinator in the other LEA."""
+    return [
+        acct("sup@d.org", superintendent_of=LEA),
+        acct("lc@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        acct("lc2@d.org", "LEA CAASPP Coordinator", LEA),
+        acct("le@d.org", "LEA ELPAC Coordinator", LEA, primary=True),
+        acct("ed@d.org", "Educator—District", LEA),
+        acct("lsc@d.org", "LS Correspondence Administrator", LEA),
+        acct("sc1@d.org", "Site CAASPP Coordinator", SCHOOL_1),
+        acct("se1@d.org", "Site ELPAC Coordinator", SCHOOL_1),
+        acct("sc2@d.org", "Site CAASPP Coordinator", SCHOOL_2),
+        acct("ets1@d.org", "Educator—Test Site", SCHOOL_1),
+        acct("ta1@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        acct("ta2@d.org", "CAASPP Test Administrator", SCHOOL_2),
+        acct("te1@d.org", "CAASPP Test Examiner", SCHOOL_1, credentialed=True),
+        acct("tate1@d.org", "Test Administrator & Test Examiner", SCHOOL_1, credentialed=True),
+        acct("ia1@d.org", "IA Administrator Only", SCHOOL_1),
+        acct("ete1@d.org", "ELPAC Test Examiner", SCHOOL_1),
+        acct("lsd1@d.org", "LS Data Entry", SCHOOL_1),
+        acct("er1@d.org", "Educator—Roster", SCHOOL_1),
+        acct("tft@d.org", "Tools for Teachers Only", LEA),
+        acct("olc@o.org", "LEA CAASPP Coordinator", OTHER_LEA, primary=True),
+        acct("osc@o.org", "Site CAASPP Coordinator", OTHER_SCHOOL),
+    ]
+
+
+IN_GROUP, NOT_IN_GROUP, AT_SCHOOL_2, ELSEWHERE = "1000000001", "1000000002", "2000000001", "3000000001"
+GROUP_USERS = ("ta1@d.org", "ta2@d.org", "te1@d.org", "tate1@d.org", "ia1@d.org", "ete1@d.org")
+GROUP_USERS_MORE = ("lsd1@d.org", "er1@d.org", "tft@d.org")
+
+
+def district(*extra: dict[str, Any], rule_set: str | None = None) -> Directory:
+    """:func:`staff` and ``extra`` accounts, four students and the group `Period 1` at School 1.
+
+    `Period 1` holds only :data:`IN_GROUP` and is assigned to the group-path users, to a test
+    administrator of School 2 and to a Tools for Teachers Only user (V1: membership alone
+    opens nothing). ``ta1@d.org`` owns the custom group `Readers`.
+    """
+    return build(
+        *staff(),
+        *extra,
+        students=[
+            *students(SCHOOL_1, [IN_GROUP, NOT_IN_GROUP]),
+            *students(SCHOOL_2, [AT_SCHOOL_2]),
+            *students(OTHER_SCHOOL, [ELSEWHERE]),
+        ],
+        groups=[group("Period 1", SCHOOL_1, [IN_GROUP], [*GROUP_USERS, *GROUP_USERS_MORE])],
+        custom_groups=[{"owner": "ta1@d.org", "name": "Readers", "students": [IN_GROUP]}],
+        rule_set=rule_set,
+    )
