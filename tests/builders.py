@@ -146,9 +146,7 @@ def ask(directory: Directory, principal: str, action: str, resource: dict[str, A
     return Request.from_json(request, directory).decide()
 
 
-def grant(
-    to: str, role: str, org: str, *, primary: bool = False, **extra: Any
-) -> dict[str, Any]:
+def grant(to: str, role: str, org: str, *, primary: bool = False, **extra: Any) -> dict[str, Any]:
     """A grant resource in the request format."""
     return {"grant": {"to": to, "role": role, "organization": org, "primary": primary, **extra}}
 
@@ -180,7 +178,12 @@ def staff() -> list[dict[str, Any]]:
     ]
 
 
-IN_GROUP, NOT_IN_GROUP, AT_SCHOOL_2, ELSEWHERE = "1000000001", "1000000002", "2000000001", "3000000001"
+IN_GROUP, NOT_IN_GROUP, AT_SCHOOL_2, ELSEWHERE = (
+    "1000000001",
+    "1000000002",
+    "2000000001",
+    "3000000001",
+)
 GROUP_USERS = ("ta1@d.org", "ta2@d.org", "te1@d.org", "tate1@d.org", "ia1@d.org", "ete1@d.org")
 GROUP_USERS_MORE = ("lsd1@d.org", "er1@d.org", "tft@d.org")
 

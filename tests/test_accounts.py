@@ -14,7 +14,9 @@ S1, S2 = CDSCode(SCHOOL_1), CDSCode(SCHOOL_2)
 
 
 def _account(*held: tuple[str, CDSCode]) -> Account:
-    return Account(Email("jane@example.org"), assignments=[Assignment(by_name(r), o) for r, o in held])
+    return Account(
+        Email("jane@example.org"), assignments=[Assignment(by_name(r), o) for r, o in held]
+    )
 
 
 def test_e1_canonical_email_is_trimmed_and_lower_case() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from caaspp_authz import Action, Decision, can, decide
-from caaspp_authz.decision import governs
 from caaspp_authz.catalog import by_name
+from caaspp_authz.decision import governs
 from tests.builders import (
     AT_SCHOOL_2,
     CHARTER,
@@ -117,10 +117,30 @@ V3: list[Case] = [
     ("ta1@d.org", "edit_group", {"group": key("Period 1")}, False),
     ("sc1@d.org", "delete_group", {"group": key("Period 1")}, True),
     ("sc2@d.org", "delete_group", {"group": key("Period 1")}, False),
-    ("sc1@d.org", "assign_group", {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}}, True),
-    ("sc1@d.org", "assign_group", {"group_assignment": {"group": key("Period 1"), "to": "ta2@d.org"}}, True),
-    ("sc1@d.org", "assign_group", {"group_assignment": {"group": key("Period 1"), "to": "osc@o.org"}}, False),
-    ("ta1@d.org", "assign_group", {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}}, False),
+    (
+        "sc1@d.org",
+        "assign_group",
+        {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}},
+        True,
+    ),
+    (
+        "sc1@d.org",
+        "assign_group",
+        {"group_assignment": {"group": key("Period 1"), "to": "ta2@d.org"}},
+        True,
+    ),
+    (
+        "sc1@d.org",
+        "assign_group",
+        {"group_assignment": {"group": key("Period 1"), "to": "osc@o.org"}},
+        False,
+    ),
+    (
+        "ta1@d.org",
+        "assign_group",
+        {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}},
+        False,
+    ),
     ("sc1@d.org", "upload_groups", _org(SCHOOL_1), True),
     ("ta1@d.org", "upload_groups", _org(SCHOOL_1), False),
 ]
@@ -190,9 +210,19 @@ def test_v4_denial_fix_says_where_students_come_from() -> None:
 
 
 V5: list[Case] = [
-    ("lc@d.org", "create_aggregate_report", {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}}, True),
+    (
+        "lc@d.org",
+        "create_aggregate_report",
+        {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}},
+        True,
+    ),
     ("sc1@d.org", "view_aggregate_report", {"report": {"organizations": [SCHOOL_1]}}, True),
-    ("sc1@d.org", "export_aggregate_report", {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}}, False),
+    (
+        "sc1@d.org",
+        "export_aggregate_report",
+        {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}},
+        False,
+    ),
     ("ta1@d.org", "create_aggregate_report", {"report": {"organizations": [SCHOOL_1]}}, False),
 ]
 
@@ -329,26 +359,37 @@ G1: list[Case] = [
     ("le@d.org", "add_role", grant("new@d.org", "LEA ELPAC Coordinator", LEA), True),
     ("lc@d.org", "add_role", grant("new@d.org", "LEA ELPAC Coordinator", LEA), False),
     ("lc2@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", LEA), False),
-    ("lc@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", LEA, primary=True), False),
+    (
+        "lc@d.org",
+        "add_role",
+        grant("new@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        False,
+    ),
     ("sup@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", OTHER_LEA), False),
     ("sc1@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", LEA), False),
 ]
 
 
 @pytest.mark.parametrize(("who", "action", "resource", "allowed"), G1)
-def test_g1_lea_coordinators(who: str, action: str, resource: dict[str, Any], allowed: bool) -> None:
+def test_g1_lea_coordinators(
+    who: str, action: str, resource: dict[str, Any], allowed: bool
+) -> None:
     """G1: the superintendent designates LEA coordinators; a primary adds secondaries only."""
     _expect(ask(D, who, action, resource), allowed, "G1")
 
 
 def test_g1_superintendent_needs_the_programs_forms() -> None:
     """G1, G10: a superintendent without the program's forms on file designates no one."""
-    d = build(acct("sup@d.org", superintendent_of=LEA, forms={"ELPAC": ["agreement", "affidavit"]}))
+    d = build(
+        acct("sup@d.org", superintendent_of=LEA, forms={"ELPAC": ["agreement", "affidavit"]})
+    )
     decision = ask(d, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA))
     _expect(decision, False, "G1")
     assert decision.fix is not None
     assert "CAASPP agreement" in decision.fix
-    _expect(ask(d, "sup@d.org", "add_role", grant("n@d.org", "LEA ELPAC Coordinator", LEA)), True, "G1")
+    _expect(
+        ask(d, "sup@d.org", "add_role", grant("n@d.org", "LEA ELPAC Coordinator", LEA)), True, "G1"
+    )
 
 
 G2: list[Case] = [
@@ -356,7 +397,12 @@ G2: list[Case] = [
     ("lc@d.org", "add_role", grant("new@d.org", "CAASPP Test Administrator", OTHER_SCHOOL), False),
     ("olc@o.org", "add_role", grant("new@d.org", "CAASPP Test Administrator", SCHOOL_1), False),
     ("sc1@d.org", "add_role", grant("new@d.org", "CAASPP Test Administrator", SCHOOL_2), False),
-    ("lc@d.org", "add_role", grant("new@d.org", "CAASPP Test Administrator", "19647339999999"), False),
+    (
+        "lc@d.org",
+        "add_role",
+        grant("new@d.org", "CAASPP Test Administrator", "19647339999999"),
+        False,
+    ),
 ]
 
 
@@ -369,8 +415,18 @@ def test_g2_within_own_lea(who: str, action: str, resource: dict[str, Any], allo
 
 def test_r2_role_at_the_wrong_level_is_denied() -> None:
     """R2, G2: a school role cannot be granted at an LEA, nor an LEA role at a school."""
-    _expect(ask(D, "lc@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", LEA)), False, "R2", fix=False)
-    _expect(ask(D, "lc@d.org", "add_role", grant("n@d.org", "Educator—District", SCHOOL_1)), False, "R2", fix=False)
+    _expect(
+        ask(D, "lc@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", LEA)),
+        False,
+        "R2",
+        fix=False,
+    )
+    _expect(
+        ask(D, "lc@d.org", "add_role", grant("n@d.org", "Educator—District", SCHOOL_1)),
+        False,
+        "R2",
+        fix=False,
+    )
 
 
 G3: list[Case] = [
@@ -409,14 +465,26 @@ def test_g3_denial_fix_points_to_the_grant_matrix() -> None:
 def test_g3_charter_coordinator_grants_school_roles_at_its_charter() -> None:
     """G3, O3: the LEA coordinator of a direct-funded charter grants school roles at the charter."""
     d = build(acct("cc@d.org", "LEA CAASPP Coordinator", CHARTER, primary=True))
-    _expect(ask(d, "cc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", CHARTER)), True, "G3")
-    _expect(ask(d, "cc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", SCHOOL_1)), False, "G3")
+    _expect(
+        ask(d, "cc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", CHARTER)),
+        True,
+        "G3",
+    )
+    _expect(
+        ask(d, "cc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", SCHOOL_1)),
+        False,
+        "G3",
+    )
 
 
 def test_g4_educator_district() -> None:
     """G4: Educator—District is granted by the LEA CAASPP coordinator, not by others."""
-    _expect(ask(D, "lc@d.org", "add_role", grant("n@d.org", "Educator – District", LEA)), True, "G4")
-    _expect(ask(D, "le@d.org", "add_role", grant("n@d.org", "Educator—District", LEA)), False, "G3")
+    _expect(
+        ask(D, "lc@d.org", "add_role", grant("n@d.org", "Educator – District", LEA)), True, "G4"
+    )
+    _expect(
+        ask(D, "le@d.org", "add_role", grant("n@d.org", "Educator—District", LEA)), False, "G3"
+    )
 
 
 def test_g5_site_coordinator_cannot_grant_a_role_it_holds_elsewhere() -> None:
@@ -459,7 +527,10 @@ def test_g6_remove_role_needs_power_to_grant(
     [
         (grant("nobody@d.org", "CAASPP Test Administrator", SCHOOL_1), "unknown account"),
         (grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_1), "holds no"),
-        (grant("ta1@d.org", "CAASPP Test Administrator", "19647339999999"), "unknown organization"),
+        (
+            grant("ta1@d.org", "CAASPP Test Administrator", "19647339999999"),
+            "unknown organization",
+        ),
     ],
 )
 def test_g6_remove_what_is_not_held_is_denied(resource: dict[str, Any], reason: str) -> None:
@@ -498,13 +569,19 @@ def test_g7_reset_password(who: str, action: str, resource: dict[str, Any], allo
     _expect(decision, allowed, "G7" if allowed else "G8")
 
 
-@pytest.mark.parametrize("action", ["edit_account", "deactivate_account", "reactivate_account", "delete_account"])
+@pytest.mark.parametrize(
+    "action", ["edit_account", "deactivate_account", "reactivate_account", "delete_account"]
+)
 def test_g8_account_actions_need_governing_every_role(action: str) -> None:
     """G8: whole-account actions are allowed when the actor governs every role of the account."""
     d = build(
         acct("sc1@d.org", "Site CAASPP Coordinator", SCHOOL_1),
         acct("lc@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
-        acct("te@d.org", roles=[("CAASPP Test Examiner", SCHOOL_1), ("CAASPP Test Examiner", SCHOOL_2)], credentialed=True),
+        acct(
+            "te@d.org",
+            roles=[("CAASPP Test Examiner", SCHOOL_1), ("CAASPP Test Examiner", SCHOOL_2)],
+            credentialed=True,
+        ),
         acct("ta@d.org", "CAASPP Test Administrator", SCHOOL_1),
         acct("sup@d.org", superintendent_of=LEA),
     )
@@ -539,7 +616,16 @@ NO_FORMS = build(
     acct("ia@d.org", "IA Administrator Only", SCHOOL_1, forms={"CAASPP": ["affidavit"]}),
     acct("ta@d.org", "CAASPP Test Administrator", SCHOOL_1),
     students=[{"ssid": IN_GROUP, "school": SCHOOL_1}],
-    groups=[{"name": "P", "school": SCHOOL_1, "school_year": 2026, "subject": "All", "students": [IN_GROUP], "users": ["ia@d.org"]}],
+    groups=[
+        {
+            "name": "P",
+            "school": SCHOOL_1,
+            "school_year": 2026,
+            "subject": "All",
+            "students": [IN_GROUP],
+            "users": ["ia@d.org"],
+        }
+    ],
 )
 
 
@@ -571,7 +657,9 @@ def test_g10_grant_without_forms_names_the_forms() -> None:
 
 def test_g10_tools_for_teachers_only_needs_no_forms() -> None:
     """G10: Tools for Teachers Only is in force with no form on file."""
-    decision = ask(NO_FORMS, "tft@d.org", "access_tools_for_teachers", {"tools_for_teachers": True})
+    decision = ask(
+        NO_FORMS, "tft@d.org", "access_tools_for_teachers", {"tools_for_teachers": True}
+    )
     _expect(decision, True, "V7")
 
 
@@ -583,7 +671,9 @@ INACTIVE = build(
 
 def test_g11_inactive_account_may_do_nothing() -> None:
     """G11: an inactive account is denied every action, with how to reactivate it as the fix."""
-    decision = ask(INACTIVE, "old@d.org", "access_tools_for_teachers", {"tools_for_teachers": True})
+    decision = ask(
+        INACTIVE, "old@d.org", "access_tools_for_teachers", {"tools_for_teachers": True}
+    )
     _expect(decision, False, "G11")
     assert decision.fix is not None
     assert "password reset" in decision.fix
@@ -592,7 +682,16 @@ def test_g11_inactive_account_may_do_nothing() -> None:
 
 def test_g11_grant_or_reset_reactivates_an_inactive_account() -> None:
     """G11, G7: granting a role to an inactive account, or resetting its password, is allowed."""
-    _expect(ask(INACTIVE, "sc@d.org", "add_role", grant("old@d.org", "CAASPP Test Administrator", SCHOOL_1)), True, "G11")
+    _expect(
+        ask(
+            INACTIVE,
+            "sc@d.org",
+            "add_role",
+            grant("old@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        ),
+        True,
+        "G11",
+    )
     _expect(ask(INACTIVE, "sc@d.org", "reset_password", {"account": "old@d.org"}), True, "G7")
 
 
@@ -607,7 +706,9 @@ def test_e2_same_role_at_another_site_is_granted() -> None:
 
 def test_e3_different_role_at_another_site_is_denied() -> None:
     """E3: under one-role-per-email a grant of a second, different role is denied."""
-    decision = ask(D, "sc2@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_2))
+    decision = ask(
+        D, "sc2@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_2)
+    )
     _expect(decision, False, "E3")
     assert decision.fix == "use a different e-mail address for this role"
 
@@ -615,22 +716,32 @@ def test_e3_different_role_at_another_site_is_denied() -> None:
 def test_e3_multi_role_allows_a_second_role() -> None:
     """E3, E7: under multi-role the same grant is allowed."""
     d = district(rule_set="multi-role")
-    _expect(ask(d, "sc2@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_2)), True, "G3")
+    _expect(
+        ask(d, "sc2@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_2)),
+        True,
+        "G3",
+    )
 
 
 def test_e4_second_role_at_one_site_names_the_highest() -> None:
     """E4: a second role at one site is denied; the fix names the highest, or asks for an e-mail."""
-    higher = ask(D, "lc@d.org", "add_role", grant("te1@d.org", "Site CAASPP Coordinator", SCHOOL_1))
+    higher = ask(
+        D, "lc@d.org", "add_role", grant("te1@d.org", "Site CAASPP Coordinator", SCHOOL_1)
+    )
     _expect(higher, False, "E4")
     assert higher.fix == "grant only `Site CAASPP Coordinator`, the highest"
-    incomparable = ask(D, "sc1@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_1))
+    incomparable = ask(
+        D, "sc1@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
     _expect(incomparable, False, "E4")
     assert incomparable.fix == "use a different e-mail address"
 
 
 def test_e5_seed_example_site_coordinator_given_test_administrator_elsewhere() -> None:
     """E5, E3: an active site coordinator at School B given a test administrator role at School A is refused."""
-    decision = ask(D, "lc@d.org", "add_role", grant("sc2@d.org", "CAASPP Test Administrator", SCHOOL_1))
+    decision = ask(
+        D, "lc@d.org", "add_role", grant("sc2@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
     _expect(decision, False, "E3")
 
 
@@ -641,29 +752,52 @@ def test_r5_credential_is_needed_at_grant_time() -> None:
     _expect(denied, False, "R5")
     assert denied.fix is not None
     assert "credentialed: true" in denied.fix
-    _expect(ask(D, "sc1@d.org", "add_role", grant("n@d.org", te, SCHOOL_1, credentialed=True)), True, "G3")
+    _expect(
+        ask(D, "sc1@d.org", "add_role", grant("n@d.org", te, SCHOOL_1, credentialed=True)),
+        True,
+        "G3",
+    )
     _expect(ask(D, "sc2@d.org", "add_role", grant("te1@d.org", te, SCHOOL_2)), True, "G3")
 
 
 def test_r6_superintendent_designates_itself() -> None:
     """R6, G1: the superintendent may designate itself LEA coordinator."""
     d = build(acct("sup@d.org", superintendent_of=LEA))
-    _expect(ask(d, "sup@d.org", "add_role", grant("sup@d.org", "LEA CAASPP Coordinator", LEA, primary=True)), True, "G1")
+    _expect(
+        ask(
+            d,
+            "sup@d.org",
+            "add_role",
+            grant("sup@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        ),
+        True,
+        "G1",
+    )
 
 
 def test_r7_one_primary_per_lea_and_program() -> None:
     """R7: a second primary is denied while one is in place; a secondary is allowed."""
-    second = ask(D, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True))
+    second = ask(
+        D, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True)
+    )
     _expect(second, False, "R7")
     assert second.fix == "remove the current primary first, or grant a secondary"
     d = build(acct("sup@d.org", superintendent_of=LEA))
-    first = ask(d, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True))
+    first = ask(
+        d, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True)
+    )
     _expect(first, True, "G1")
 
 
 def test_r7_primary_means_nothing_on_other_roles() -> None:
     """R7: `primary` on a role without a primary is ignored at grant time."""
-    _expect(ask(D, "sc1@d.org", "add_role", grant("n@d.org", "Educator—Roster", SCHOOL_1, primary=True)), True, "G3")
+    _expect(
+        ask(
+            D, "sc1@d.org", "add_role", grant("n@d.org", "Educator—Roster", SCHOOL_1, primary=True)
+        ),
+        True,
+        "G3",
+    )
 
 
 # --- deny by default -------------------------------------------------------------------------

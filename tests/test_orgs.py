@@ -142,7 +142,9 @@ def test_tree_refuses_duplicate_code() -> None:
 def test_tree_refuses_school_under_school() -> None:
     """O3: a school whose parent is a school refuses the tree."""
     with pytest.raises(DirectoryError) as info:
-        OrgTree.build([_org(LEA, Level.LEA), _org(SCHOOL_1, lea=LEA), _org(SCHOOL_2, lea=SCHOOL_1)])
+        OrgTree.build(
+            [_org(LEA, Level.LEA), _org(SCHOOL_1, lea=LEA), _org(SCHOOL_2, lea=SCHOOL_1)]
+        )
     (problem,) = info.value.problems
     assert problem.rule == "O3"
     assert problem.value == SCHOOL_1

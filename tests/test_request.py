@@ -28,9 +28,7 @@ D = district()
 
 
 def _request(action: str, resource: dict[str, Any], principal: str = "sc1@d.org") -> Request:
-    return Request.from_json(
-        {"principal": principal, "action": action, "resource": resource}, D
-    )
+    return Request.from_json({"principal": principal, "action": action, "resource": resource}, D)
 
 
 @pytest.mark.parametrize(
@@ -38,8 +36,16 @@ def _request(action: str, resource: dict[str, Any], principal: str = "sc1@d.org"
     [
         ("view_student_results", {"student": IN_GROUP}, Student),
         ("view_group", {"group": key("Period 1")}, GroupKey),
-        ("assign_group", {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}}, GroupAssignment),
-        ("create_custom_group", {"custom_group": {"owner": "sc1@d.org", "name": "C", "students": []}}, CustomGroup),
+        (
+            "assign_group",
+            {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}},
+            GroupAssignment,
+        ),
+        (
+            "create_custom_group",
+            {"custom_group": {"owner": "sc1@d.org", "name": "C", "students": []}},
+            CustomGroup,
+        ),
         ("view_custom_group", {"custom_group": {"owner": "sc1@d.org", "name": "C"}}, CustomGroup),
         ("create_aggregate_report", {"report": {"organizations": [SCHOOL_1]}}, Report),
         ("manage_resource_links", {"resource_link": {"organization": SCHOOL_1}}, ResourceLink),
@@ -60,7 +66,9 @@ def test_every_resource_kind_resolves(action: str, resource: dict[str, Any], kin
 
 def test_grant_reads_role_spelling_and_flags() -> None:
     """R3: a grant's role may use any spelling; `primary` and `credentialed` are read."""
-    request = _request("add_role", grant("N@d.org", "Test Administrator", SCHOOL_1, credentialed=True))
+    request = _request(
+        "add_role", grant("N@d.org", "Test Administrator", SCHOOL_1, credentialed=True)
+    )
     resource = request.resource
     assert isinstance(resource, Grant)
     assert (resource.to, resource.organization) == ("n@d.org", SCHOOL_1)
@@ -73,20 +81,57 @@ def test_grant_reads_role_spelling_and_flags() -> None:
     [
         [],
         {"principal": "sc1@d.org", "action": "fly", "resource": {"tools_for_teachers": True}},
-        {"principal": "sc1@d.org", "action": "view_group", "resource": {"tools_for_teachers": True}},
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"tools_for_teachers": True},
+        },
         {"principal": "sc1@d.org", "action": "view_group", "resource": {"planet": 1}},
         {"principal": "sc1@d.org", "action": "view_group", "resource": {}},
         {"principal": "sc1@d.org", "action": "view_group", "resource": []},
-        {"principal": "sc1@d.org", "action": "view_group", "resource": {"group": {"school": SCHOOL_1, "school_year": "2026", "name": "P"}}},
-        {"principal": "sc1@d.org", "action": "view_group", "resource": {"group": {"school": "1.9E+13", "school_year": 2026, "name": "P"}}},
-        {"principal": "sc1@d.org", "action": "view_group", "resource": {"group": {"school": SCHOOL_1, "school_year": 2026, "name": 1}}},
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"group": {"school": SCHOOL_1, "school_year": "2026", "name": "P"}},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"group": {"school": "1.9E+13", "school_year": 2026, "name": "P"}},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"group": {"school": SCHOOL_1, "school_year": 2026, "name": 1}},
+        },
         {"principal": "not-an-email", "action": "view_group", "resource": {"group": key("P")}},
         {"principal": 7, "action": "view_group", "resource": {"group": key("P")}},
-        {"principal": "sc1@d.org", "action": "access_tools_for_teachers", "resource": {"tools_for_teachers": 1}},
-        {"principal": "sc1@d.org", "action": "create_custom_group", "resource": {"custom_group": {"owner": "sc1@d.org", "name": "C", "students": "1"}}},
-        {"principal": "sc1@d.org", "action": "create_aggregate_report", "resource": {"report": {"organizations": SCHOOL_1}}},
-        {"principal": "sc1@d.org", "action": "add_role", "resource": grant("n@d.org", "Educator—Roster", SCHOOL_1, primary="no")},
-        {"principal": "sc1@d.org", "action": "view_group", "resource": {"group": key("P")}, "extra": 1},
+        {
+            "principal": "sc1@d.org",
+            "action": "access_tools_for_teachers",
+            "resource": {"tools_for_teachers": 1},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "create_custom_group",
+            "resource": {"custom_group": {"owner": "sc1@d.org", "name": "C", "students": "1"}},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "create_aggregate_report",
+            "resource": {"report": {"organizations": SCHOOL_1}},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "add_role",
+            "resource": grant("n@d.org", "Educator—Roster", SCHOOL_1, credentialed="no"),
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"group": key("P")},
+            "extra": 1,
+        },
     ],
 )
 def test_malformed_requests_raise(request_json: Any) -> None:
@@ -99,13 +144,23 @@ def test_malformed_requests_raise(request_json: Any) -> None:
     ("principal", "action", "resource", "reason"),
     [
         ("nobody@d.org", "view_group", {"group": key("Period 1")}, "no account"),
-        ("sc1@d.org", "administer_summative", {"organization": "19647339999999"}, "unknown organization"),
+        (
+            "sc1@d.org",
+            "administer_summative",
+            {"organization": "19647339999999"},
+            "unknown organization",
+        ),
         ("sc1@d.org", "view_student_results", {"student": "9999999999"}, "unknown student"),
         ("sc1@d.org", "view_group", {"group": key("Nope")}, "no group"),
         ("sc1@d.org", "reset_password", {"account": "nobody@d.org"}, "unknown account"),
         ("sc1@d.org", "add_role", grant("n@d.org", "Principal", SCHOOL_1), "unknown role"),
         ("sc1@d.org", "create_group", {"group": key("Period 1")}, "already exists"),
-        ("ta1@d.org", "create_custom_group", {"custom_group": {"owner": "ta1@d.org", "name": "Readers", "students": []}}, "already exists"),
+        (
+            "ta1@d.org",
+            "create_custom_group",
+            {"custom_group": {"owner": "ta1@d.org", "name": "Readers", "students": []}},
+            "already exists",
+        ),
     ],
 )
 def test_unknown_names_are_denied_with_a_reason(

@@ -83,14 +83,18 @@ def test_organization_defaults() -> None:
 
 def test_group_defaults() -> None:
     """U5 (decision): a group's `students` and `users` default to none."""
-    data = mapping(groups=[{"name": "P", "school": SCHOOL_1, "school_year": 2026, "subject": "Math"}])
+    data = mapping(
+        groups=[{"name": "P", "school": SCHOOL_1, "school_year": 2026, "subject": "Math"}]
+    )
     (g,) = load_directory(data).groups.values()
     assert (g.students, g.users, g.subject) == (frozenset(), frozenset(), "Math")
 
 
 def test_forms_are_read_per_program() -> None:
     """G10: forms are read per program; a program missing from `forms` has none on file."""
-    d = build(acct("a@d.org", "CAASPP Test Administrator", SCHOOL_1, forms={"CAASPP": ["affidavit"]}))
+    d = build(
+        acct("a@d.org", "CAASPP Test Administrator", SCHOOL_1, forms={"CAASPP": ["affidavit"]})
+    )
     account = d.account("a@d.org")
     assert account is not None
     assert account.forms == {Program.CAASPP: {Form.AFFIDAVIT}}
@@ -123,7 +127,10 @@ def test_refusal_lists_every_problem_with_where_and_value() -> None:
 def test_refusal_combines_format_and_rulebook_problems() -> None:
     """U2, O3, E3: a bad `format` and a rulebook problem are reported together."""
     data = mapping(
-        acct("j@d.org", roles=[("Site CAASPP Coordinator", SCHOOL_1), ("CAASPP Test Administrator", SCHOOL_2)])
+        acct(
+            "j@d.org",
+            roles=[("Site CAASPP Coordinator", SCHOOL_1), ("CAASPP Test Administrator", SCHOOL_2)],
+        )
     )
     data["format"] = 2
     data["rule_set"] = "many"
@@ -142,7 +149,10 @@ def test_rulebook_refusals_after_reading() -> None:
         acct("p1@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
         acct("p2@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
         acct("o@o.org", "CAASPP Test Administrator", "01611921234567"),
-        students=[{"ssid": "1000000001", "school": "19647339999999"}, {"ssid": "12", "school": SCHOOL_1}],
+        students=[
+            {"ssid": "1000000001", "school": "19647339999999"},
+            {"ssid": "12", "school": SCHOOL_1},
+        ],
         groups=[
             group("G", SCHOOL_1, ["1000000009"], ["nobody@d.org", "o@o.org"], subject="Science"),
             group("G", SCHOOL_1),
@@ -198,7 +208,10 @@ def test_r7_primary_on_other_role_loads_with_warning() -> None:
 def test_e7_multi_role_directory_warns() -> None:
     """E7: under multi-role a role adding nothing at a site loads with a warning."""
     d = build(
-        acct("j@d.org", roles=[("Site CAASPP Coordinator", SCHOOL_1), ("CAASPP Test Administrator", SCHOOL_1)]),
+        acct(
+            "j@d.org",
+            roles=[("Site CAASPP Coordinator", SCHOOL_1), ("CAASPP Test Administrator", SCHOOL_1)],
+        ),
         rule_set="multi-role",
     )
     assert [w.rule for w in d.warnings] == ["E7"]
@@ -261,8 +274,19 @@ def test_load_from_path(tmp_path: Path) -> None:
         ({"custom_groups": [1]}, "must be an object"),
         ({"organizations": [1]}, "must be an object"),
         ({"organizations": [{"cds": LEA, "name": "L", "level": "state"}]}, "`level` must be"),
-        ({"organizations": [{"cds": LEA, "name": "L", "level": "lea", "lea": LEA}]}, "an LEA has no parent"),
-        ({"organizations": [{"cds": LEA, "name": "L"}, {"cds": LEA[:7] + "0000000", "name": "X", "lea": LEA}]}, "so it is an LEA"),
+        (
+            {"organizations": [{"cds": LEA, "name": "L", "level": "lea", "lea": LEA}]},
+            "an LEA has no parent",
+        ),
+        (
+            {
+                "organizations": [
+                    {"cds": LEA, "name": "L"},
+                    {"cds": LEA[:7] + "0000000", "name": "X", "lea": LEA},
+                ]
+            },
+            "so it is an LEA",
+        ),
         ({"organizations": [{"cds": SCHOOL_1, "name": "S", "lea": "123"}]}, "leading zero"),
         ({"organizations": [{"cds": 19647330000000, "name": "L"}]}, "must be text"),
         ({"organizations": [{"cds": LEA, "name": 3}]}, "must be str"),
@@ -282,7 +306,10 @@ def test_malformed_parts_are_refused(patch: dict[str, Any], message: str) -> Non
     [
         ({"roles": {}}, "`roles` must be a list"),
         ({"roles": [1]}, "must be an object"),
-        ({"roles": [{"role": "Educator—Roster", "org": SCHOOL_1, "primary": "yes"}]}, "must be bool"),
+        (
+            {"roles": [{"role": "Educator—Roster", "org": SCHOOL_1, "primary": "yes"}]},
+            "must be bool",
+        ),
         ({"forms": []}, "`forms` must be an object"),
         ({"forms": {"SBAC": []}}, "is not a program"),
         ({"forms": {"CAASPP": "affidavit"}}, "must be a list"),
@@ -304,10 +331,38 @@ def test_malformed_account_fields_are_refused(patch: dict[str, Any], message: st
 @pytest.mark.parametrize(
     ("part", "entry", "message"),
     [
-        ("groups", {"name": "G", "school": SCHOOL_1, "school_year": True, "subject": "All"}, "must be int"),
-        ("groups", {"name": "G", "school": SCHOOL_1, "school_year": 2026, "subject": "All", "students": [1]}, "list of SSIDs"),
-        ("groups", {"name": "G", "school": SCHOOL_1, "school_year": 2026, "subject": "All", "users": "x"}, "must be a list"),
-        ("groups", {"name": "G", "school": SCHOOL_1, "school_year": 2026, "subject": "All", "users": ["x"]}, "not an e-mail"),
+        (
+            "groups",
+            {"name": "G", "school": SCHOOL_1, "school_year": True, "subject": "All"},
+            "must be int",
+        ),
+        (
+            "groups",
+            {
+                "name": "G",
+                "school": SCHOOL_1,
+                "school_year": 2026,
+                "subject": "All",
+                "students": [1],
+            },
+            "list of SSIDs",
+        ),
+        (
+            "groups",
+            {"name": "G", "school": SCHOOL_1, "school_year": 2026, "subject": "All", "users": "x"},
+            "must be a list",
+        ),
+        (
+            "groups",
+            {
+                "name": "G",
+                "school": SCHOOL_1,
+                "school_year": 2026,
+                "subject": "All",
+                "users": ["x"],
+            },
+            "not an e-mail",
+        ),
         ("custom_groups", {"owner": "a@d.org"}, "field `name` is missing"),
         ("students", {"ssid": 1, "school": SCHOOL_1}, "must be str"),
     ],
