@@ -826,3 +826,19 @@ def test_decision_to_json() -> None:
         "reason": decision.reason,
         "fix": None,
     }
+
+
+def test_g5_applies_to_a_site_coordinator_at_a_direct_funded_charter() -> None:
+    """G5, O3: the site coordinator of a charter test site who examines elsewhere grants it not."""
+    d = build(
+        acct(
+            "cc@d.org",
+            roles=[("Site CAASPP Coordinator", CHARTER), ("CAASPP Test Examiner", OTHER_SCHOOL)],
+            credentialed=True,
+        ),
+        rule_set="multi-role",
+    )
+    te = grant("n@d.org", "CAASPP Test Examiner", CHARTER, credentialed=True)
+    _expect(ask(d, "cc@d.org", "add_role", te), False, "G5", fix=False)
+    ta = grant("n@d.org", "CAASPP Test Administrator", CHARTER)
+    _expect(ask(d, "cc@d.org", "add_role", ta), True, "G3")

@@ -25,7 +25,9 @@ from caaspp_authz.catalog import (
     Form,
     Permission,
     Role,
+    RoleLevel,
     Where,
+    by_name,
     highest,
 )
 from caaspp_authz.directory import GrantPower, User
@@ -416,6 +418,12 @@ def _reaches(user: User, power: GrantPower, code: str) -> bool:
     return code == power.holder or in_schools
 
 
+def _site_grantor(power: GrantPower) -> bool:
+    """G5: whether the grant row is held through a site-level role (also at a charter, O3)."""
+    grantor = power.rule.grantor
+    return grantor != SUPERINTENDENT and by_name(grantor).level is RoleLevel.SCHOOL
+
+
 def governs(user: User, role: Role, code: str, *, primary: bool = False) -> GrantPower | None:
     """The grant row by which the user may grant ``role`` at ``code`` (G6), or ``None``.
 
@@ -437,7 +445,7 @@ def governs(user: User, role: Role, code: str, *, primary: bool = False) -> Gran
             account.has_forms(p, rule.grantor_forms) for p in role.programs
         ):
             continue
-        if power.holder_level is Level.SCHOOL and any(
+        if _site_grantor(power) and any(
             a.role == role and a.org != code for a in account.assignments
         ):  # G5
             continue
