@@ -17,8 +17,19 @@ from typing import Any
 
 import attrs
 
-from caaspp_authz.accounts import Account, Email, RuleSet
-from caaspp_authz.catalog import Capability, Form, Permission, Role, Where, highest
+from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
+from caaspp_authz.catalog import (
+    GRANTS,
+    SUPERINTENDENT,
+    Capability,
+    Form,
+    Permission,
+    Role,
+    RoleLevel,
+    Where,
+    by_name,
+    highest,
+)
 from caaspp_authz.directory import GrantPower, User
 from caaspp_authz.orgs import Level, Organization
 from caaspp_authz.resources import (
@@ -144,14 +155,57 @@ def _dormant(user: User, name: str, code: str) -> str | None:
     for a in account.assignments:
         carries = {p.value for p in a.role.permissions} | {c.value for c in a.role.capabilities}
         if name in carries and a.org in covering and not account.in_force(a):
-            missing = [
-                f"{p.value} {f.value}"
-                for p in sorted(a.role.programs, key=lambda p: p.value)
-                for f in sorted(a.role.forms, key=lambda f: f.value)
-                if f not in account.forms.get(p, frozenset())
-            ]
-            return f"`{a.role}` at `{a.org}` is not in force until these forms are on file: " + (
-                ", ".join(missing)
+            return _not_in_force(account, a)
+    return None
+
+
+def _missing_forms(account: Account, role: Role, forms: frozenset[Form]) -> str:
+    """G10: the forms of ``forms`` not on file for the programs of ``role``, as text."""
+    return ", ".join(
+        f"{p.value} {f.value}"
+        for p in sorted(role.programs, key=lambda p: p.value)
+        for f in sorted(forms, key=lambda f: f.value)
+        if f not in account.forms.get(p, frozenset())
+    )
+
+
+def _not_in_force(account: Account, a: Assignment) -> str:
+    missing = _missing_forms(account, a.role, a.role.forms)
+    return f"`{a.role}` at `{a.org}` is not in force until these forms are on file: {missing}"
+
+
+def _dormant_grant(user: User, role: Role, code: str, *, primary: bool) -> Decision | None:
+    """G1, G10: a denial naming the forms whose absence alone keeps a grant row from the user."""
+    account = user.account
+    assert account is not None  # decide() denies an unknown principal first
+    tree = user.directory.tree
+    for g in GRANTS:
+        if g.grantee != role.name or (primary and not g.may_grant_primary):
+            continue
+        if g.grantor == SUPERINTENDENT:
+            sup = account.superintendent_of
+            if sup is not None and _reaches(user, GrantPower(g, sup, Level.LEA), code):
+                missing = _missing_forms(account, role, g.grantor_forms)
+                return _deny(
+                    (g.rule, "G10"),
+                    f"`{user.email}` may designate `{role}` only with its forms on file",
+                    f"put these forms on file: {missing}",
+                )
+            continue
+        for a in account.assignments:
+            org = tree.get(a.org)
+            if (
+                a.role.name != g.grantor
+                or account.in_force(a)
+                or (g.grantor_primary_only and not a.primary)
+                or org is None
+                or not _reaches(user, GrantPower(g, a.org, org.level), code)
+            ):
+                continue
+            return _deny(
+                (g.rule, "G10"),
+                f"`{user.email}` holds no role in force that grants `{role}` at `{code}`",
+                _not_in_force(account, a),
             )
     return None
 
@@ -396,6 +450,12 @@ def _reaches(user: User, power: GrantPower, code: str) -> bool:
     return code == power.holder or in_schools
 
 
+def _site_grantor(power: GrantPower) -> bool:
+    """G5: whether the grant row is held through a site-level role (also at a charter, O3)."""
+    grantor = power.rule.grantor
+    return grantor != SUPERINTENDENT and by_name(grantor).level is RoleLevel.SCHOOL
+
+
 def governs(user: User, role: Role, code: str, *, primary: bool = False) -> GrantPower | None:
     """The grant row by which the user may grant ``role`` at ``code`` (G6), or ``None``.
 
@@ -417,7 +477,7 @@ def governs(user: User, role: Role, code: str, *, primary: bool = False) -> Gran
             account.has_forms(p, rule.grantor_forms) for p in role.programs
         ):
             continue
-        if power.holder_level is Level.SCHOOL and any(
+        if _site_grantor(power) and any(
             a.role == role and a.org != code for a in account.assignments
         ):  # G5
             continue
@@ -481,6 +541,9 @@ def _add_role(user: User, grant: Grant) -> Decision:
     primary = grant.primary and role.has_primary
     power = governs(user, role, code, primary=primary)
     if power is None:
+        dormant = _dormant_grant(user, role, code, primary=primary)
+        if dormant is not None:
+            return dormant
         return _deny(
             ("G3", "G1", "G2", "G5", "G6"),
             f"`{user.email}` may not grant `{role}`{' as primary' if primary else ''} at `{code}`",
