@@ -98,25 +98,35 @@ def _only(items: Sequence[object], kind: type) -> bool:
 
 
 def _filter_students(user: User, action: Action, items: Sequence[Any]) -> list[Any]:
-    """V1, V2: PII over the student's school or LEA, or the PII_GROUP path (G11 checked)."""
+    """V1, V2: PII over the student's school or LEA, or the PII_GROUP path (G11 checked).
+
+    The fast path reads ``school``, ``lea`` and ``ssid`` without a type test; ``can`` denies
+    anything but a :class:`Student`, so only what it keeps needs one, and anything without
+    those attributes sends the whole list to the exact path.
+    """
     pii = user.scopes.get(_PII, _EMPTY)
     mine = user.group_students
     group = user.scopes.get(_PII_GROUP, _EMPTY) if mine else _EMPTY
     if not pii and not group:
         return []
-    if not _only(items, Student):
-        return [s for s in items if isinstance(s, Student) and _sees(user, s)]
-    if not group:
-        return [s for s in items if s.school in pii or s.lea in pii]
-    if not pii:
-        return [s for s in items if s.ssid in mine and (s.school in group or s.lea in group)]
-    return [
-        s
-        for s in items
-        if s.school in pii
-        or s.lea in pii
-        or (s.ssid in mine and (s.school in group or s.lea in group))
-    ]
+    try:
+        if not group:
+            found = [s for s in items if s.school in pii or s.lea in pii]
+        elif not pii:
+            found = [s for s in items if s.ssid in mine and (s.school in group or s.lea in group)]
+        else:
+            found = [
+                s
+                for s in items
+                if s.school in pii
+                or s.lea in pii
+                or (s.ssid in mine and (s.school in group or s.lea in group))
+            ]
+    except (AttributeError, TypeError):  # not all students: decide each
+        found = None
+    if found is not None and _only(found, Student):
+        return found
+    return [s for s in items if isinstance(s, Student) and _sees(user, s)]
 
 
 def _filter_groups(user: User, action: Action, items: Sequence[Any]) -> list[Any]:
