@@ -142,8 +142,8 @@ class ActionRule:
 
 def _holds(user: User, name: str, code: str) -> bool:
     """The user holds permission/capability ``name`` at an organization covering ``code`` (O4)."""
-    held = user.scopes.get(name)
-    return held is not None and not held.isdisjoint(user.directory.tree.covering(code))
+    reach = user.reach.get(name)
+    return reach is not None and code in reach
 
 
 def _dormant(user: User, name: str, code: str) -> str | None:
@@ -245,13 +245,14 @@ _ALLOW_GROUP = _allow(
 
 def _student_allowance(user: User, student: Student) -> Decision | None:
     """V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group."""
-    school, lea = student.school, student.lea
-    pii = user.scopes.get(_PII)
-    if pii is not None and (school in pii or lea in pii):
+    school = student.school
+    reach = user.reach
+    pii = reach.get(_PII)
+    if pii is not None and school in pii:
         return _ALLOW_PII
     if student.ssid in user.group_students:
-        held = user.scopes.get(_PII_GROUP)
-        if held is not None and (school in held or lea in held):
+        held = reach.get(_PII_GROUP)
+        if held is not None and school in held:
             return _ALLOW_GROUP
     return None
 
