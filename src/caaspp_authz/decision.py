@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
+from caaspp_authz.accounts import Account, Assignment, RuleSet
 from caaspp_authz.catalog import (
     GRANTS,
     SUPERINTENDENT,
@@ -250,7 +250,14 @@ _ALLOW_GROUP = _allow(
 
 
 def _student_allowance(user: User, student: Student) -> Decision | None:
-    """V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group."""
+    """V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group.
+
+    The student is the directory's: a value the directory does not hold for that SSID (another
+    school, or no such student) is unknown input and denied.
+    """
+    stored = user.directory.students.get(student.ssid)
+    if stored is not student and stored != student:
+        return None
     school = student.school
     reach = user.reach
     pii = reach.get(_PII)
@@ -268,6 +275,10 @@ def _view_student(user: User, student: Student) -> Decision:
     allowed = _student_allowance(user, student)
     if allowed is not None:
         return allowed
+    if user.directory.students.get(student.ssid) != student:
+        return _deny(
+            ("V1",), f"the directory holds no student `{student.ssid}` at `{student.school}`"
+        )
     school = student.school
     dormant = _dormant(user, _PII, school) or _dormant(user, _PII_GROUP, school)
     if dormant is not None:
@@ -320,6 +331,8 @@ def _manage_group(*, must_exist: bool) -> Callable[[User, GroupKey], Decision]:
             return _deny(("V3",), f"group {key} already exists", "edit the existing group")
         if user.directory.organization(key.school) is None:
             return _deny(("V3",), f"unknown school `{key.school}`")
+        if not user.directory.tree.is_test_site(key.school):
+            return _deny(("V3",), f"`{key.school}` is not a school: a group belongs to a school")
         if _holds(user, _GROUP_ADMIN, key.school):
             return _allow(("V3", "P2", "O4"), "holds GROUP_ADMIN over the group's school")
         return _denied_over(user, _GROUP_ADMIN, key.school, ("V3",))
@@ -327,10 +340,13 @@ def _manage_group(*, must_exist: bool) -> Callable[[User, GroupKey], Decision]:
     return check
 
 
+_edit_group = _manage_group(must_exist=True)
+
+
 def _assign_group(user: User, assignment: GroupAssignment) -> Decision:
     """V3: GROUP_ADMIN over the school; the assignee holds a role in the group's LEA."""
     key = assignment.group
-    decided = _manage_group(must_exist=True)(user, key)
+    decided = _edit_group(user, key)
     if not decided.allowed:
         return decided
     directory = user.directory
@@ -503,6 +519,12 @@ def _account_action(*, self_allowed: bool) -> Callable[[User, Account], Decision
             return _deny(("G8",), f"unknown account `{target.email}`")
         if self_allowed and current.email == user.email:
             return _allow(("G7",), "every active user may reset its own password")
+        if current.superintendent_of is not None:
+            return _deny(
+                ("G8", "R6"),
+                f"`{current.email}` is the superintendent of `{current.superintendent_of}`, "
+                "whom no role governs",
+            )
         if not current.assignments:
             return _deny(
                 _ACCOUNT_ACTION_RULES,
@@ -558,12 +580,6 @@ def _add_role(user: User, grant: Grant) -> Decision:
         )
     directory = user.directory
     target = directory.account(grant.to)
-    if role.needs_credential and not grant.credentialed and not (target and target.credentialed):
-        return _deny(
-            ("R5",),
-            f"`{role}` must be held by a licensed or credentialed employee",
-            "attest the credential with `credentialed: true`",
-        )
     if primary:
         holder = directory.primaries.get((code, role.name))
         if holder is not None and holder != grant.to:
@@ -588,6 +604,12 @@ def _add_role(user: User, grant: Grant) -> Decision:
                 f"`{target.email}` holds `{others[0].role}`; one account holds one role",
                 "use a different e-mail address for this role",
             )
+    if role.needs_credential and not grant.credentialed and not (target and target.credentialed):
+        return _deny(
+            ("R5",),
+            f"`{role}` must be held by a licensed or credentialed employee",
+            "attest the credential with `credentialed: true`",
+        )
     rules = (power.rule.rule, "G6") if power.rule.rule != "G3" else ("G3", "G6")
     if target is not None and not target.active:
         return _allow(
@@ -640,8 +662,8 @@ POLICY: Mapping[Action, ActionRule] = {
     Action.VIEW_STUDENT_RESULTS: ActionRule((Student,), _view_student, _student_allowance),
     Action.VIEW_GROUP: ActionRule((GroupKey,), _view_group),
     Action.CREATE_GROUP: ActionRule((GroupKey,), _manage_group(must_exist=False)),
-    Action.EDIT_GROUP: ActionRule((GroupKey,), _manage_group(must_exist=True)),
-    Action.DELETE_GROUP: ActionRule((GroupKey,), _manage_group(must_exist=True)),
+    Action.EDIT_GROUP: ActionRule((GroupKey,), _edit_group),
+    Action.DELETE_GROUP: ActionRule((GroupKey,), _edit_group),
     Action.ASSIGN_GROUP: ActionRule((GroupAssignment,), _assign_group),
     Action.CREATE_CUSTOM_GROUP: ActionRule(
         (CustomGroup,), _custom_group(create=True, members=True)
@@ -715,6 +737,3 @@ def can(user: User, action: Action, resource: object) -> bool:
     if quick is not None:
         return quick(user, resource) is not None
     return entry.check(user, resource).allowed
-
-
-_ = Email, Form

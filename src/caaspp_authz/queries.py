@@ -104,7 +104,8 @@ def _filter_students(user: User, action: Action, items: Sequence[Any]) -> list[A
     except (AttributeError, TypeError):  # not all students: decide each
         found = None
     if found is not None and _only(found, Student):
-        return found
+        held = user.directory.students  # only the directory's own students are decided (V1)
+        return [s for s in found if (t := held.get(s.ssid)) is s or t == s]
     return [s for s in items if isinstance(s, Student) and _sees(user, s)]
 
 
@@ -268,7 +269,7 @@ def _held(directory: Directory, name: str, codes: Iterable[str]) -> set[str]:
 def _who_student(directory: Directory, action: Action, resource: object) -> set[str]:
     """V1, V2: PII at the school or LEA, or assignees of a group holding the student who hold
     PII_GROUP at the school or LEA."""
-    if not isinstance(resource, Student):
+    if not isinstance(resource, Student) or directory.students.get(resource.ssid) != resource:
         return set()
     where = directory.tree.covering(resource.school)
     found = _held(directory, _PII, where)
