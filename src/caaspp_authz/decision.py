@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -372,20 +372,34 @@ def _assign_group(user: User, assignment: GroupAssignment) -> Decision:
 # --- V4: custom groups ------------------------------------------------------------------------
 
 
-def _custom_group(*, create: bool, members: bool) -> Callable[[User, CustomGroup], Decision]:
+def _custom_group(
+    *, create: bool, members: Literal["requested", "stored", "none"]
+) -> Callable[[User, CustomGroup], Decision]:
     def check(user: User, group: CustomGroup) -> Decision:
-        """V4: a user's own custom groups, from its assigned groups, with PII_GROUP."""
+        """V4: a user's own custom groups, from its assigned groups, with PII_GROUP.
+
+        Creating and editing check the requested members; viewing checks the stored ones, so
+        a group whose students the owner may no longer see (a group unassigned, a role gone)
+        stays closed; deleting reveals nothing and needs ownership only.
+        """
         if group.owner != user.email:
             return _deny(("V4",), "custom groups are seen and changed by their owner only")
         if not user.scopes.get(_PII_GROUP):
             return _deny(("V4", "P2"), f"`{user.email}` holds no PII_GROUP", "needs PII_GROUP")
-        exists = user.directory.custom_group(group.owner, group.name) is not None
-        if create and exists:
+        stored = user.directory.custom_group(group.owner, group.name)
+        if create and stored is not None:
             return _deny(("V4",), f"custom group `{group.name}` already exists")
-        if not create and not exists:
+        if not create and stored is None:
             return _deny(("V4",), f"there is no custom group `{group.name}`")
-        if members:
-            for ssid in sorted(group.students):
+        checked = (
+            group.students
+            if members == "requested"
+            else stored.students
+            if members == "stored" and stored is not None
+            else frozenset()
+        )
+        if checked:
+            for ssid in sorted(checked):
                 student = user.directory.student(ssid)
                 if student is None:
                     return _deny(("V4",), f"unknown student `{ssid}`")
@@ -666,16 +680,16 @@ POLICY: Mapping[Action, ActionRule] = {
     Action.DELETE_GROUP: ActionRule((GroupKey,), _edit_group),
     Action.ASSIGN_GROUP: ActionRule((GroupAssignment,), _assign_group),
     Action.CREATE_CUSTOM_GROUP: ActionRule(
-        (CustomGroup,), _custom_group(create=True, members=True)
+        (CustomGroup,), _custom_group(create=True, members="requested")
     ),
     Action.EDIT_CUSTOM_GROUP: ActionRule(
-        (CustomGroup,), _custom_group(create=False, members=True)
+        (CustomGroup,), _custom_group(create=False, members="requested")
     ),
     Action.DELETE_CUSTOM_GROUP: ActionRule(
-        (CustomGroup,), _custom_group(create=False, members=False)
+        (CustomGroup,), _custom_group(create=False, members="none")
     ),
     Action.VIEW_CUSTOM_GROUP: ActionRule(
-        (CustomGroup,), _custom_group(create=False, members=False)
+        (CustomGroup,), _custom_group(create=False, members="stored")
     ),
     Action.CREATE_AGGREGATE_REPORT: ActionRule((Report,), _report),
     Action.VIEW_AGGREGATE_REPORT: ActionRule((Report,), _report),

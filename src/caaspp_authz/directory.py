@@ -159,6 +159,9 @@ class Directory:
                     by_org.setdefault(code, []).append(email)
         for name, lists in held.items():  # the directory's holders index, filled once
             holders[name] = {code: tuple(emails) for code, emails in lists.items()}
+        stale = _stale_custom_groups(directory)
+        if stale:
+            directory = attrs.evolve(directory, warnings=(*directory.warnings, *stale))
         return directory
 
     # Lookups: each returns None for what the directory does not hold.
@@ -430,6 +433,15 @@ def _groups(
                 )
             )
             continue
+        if not tree.is_test_site(g.key.school):
+            problems.append(
+                Problem(
+                    "V3",
+                    f"`{g.key.school}` is an LEA, not a school: a group belongs to a school",
+                    where=where,
+                    value=g.key.school,
+                )
+            )
         if g.subject not in SUBJECTS:
             problems.append(
                 Problem(
@@ -460,6 +472,37 @@ def _groups(
                     )
                 )
     return found
+
+
+def _stale_custom_groups(directory: Directory) -> list[Problem]:
+    """V4: custom groups holding students their owner may no longer take from its groups.
+
+    A warning, not a refusal: an assigned group or a role can go after the custom group was
+    made. Viewing such a group is denied until it is edited back within the owner's sources.
+    """
+    from caaspp_authz.decision import sees_student  # the V1 check; decision imports us
+
+    problems: list[Problem] = []
+    for c in directory.custom_groups.values():
+        owner = directory.user(c.owner)
+        outside = sorted(
+            ssid
+            for ssid in c.students
+            if ssid not in owner.custom_sources
+            or not sees_student(owner, directory.students[ssid])
+        )
+        if outside:
+            problems.append(
+                Problem(
+                    "V4",
+                    f"holds {len(outside)} student(s) its owner may not take from its assigned "
+                    f"groups, such as `{outside[0]}`; viewing it is denied",
+                    severity=Severity.WARNING,
+                    where=f"custom group `{c.name}` of `{c.owner}`",
+                    fix="edit the custom group to the students of the owner's assigned groups",
+                )
+            )
+    return problems
 
 
 def _in_lea(tree: OrgTree, account: Account, lea: CDSCode) -> bool:

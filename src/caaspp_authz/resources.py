@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 SUBJECTS = ("All", "Math", "ELA")
+"""The subject codes of a student group (U5)."""
 
 
 def _texts(values: Iterable[str]) -> frozenset[str]:
@@ -46,9 +47,6 @@ def _emails(values: Iterable[Email]) -> frozenset[Email]:
 
 def _codes(values: Iterable[CDSCode]) -> tuple[CDSCode, ...]:
     return tuple(values)
-
-
-"""The subject codes of a student group (U5)."""
 
 
 @attrs.frozen
