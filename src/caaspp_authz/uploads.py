@@ -1028,13 +1028,13 @@ class _GroupCheck:
         elif looks_like_formula(name_text):
             problems.append(_formula_warning(row, _GNAME, name_text))
         school: CDSCode | None = None
+        known: CDSCode | None = None  # a school of the directory, uploadable or not
         if not school_text.strip():
             problems.append(_problem("U5", f"`{_GSCHOOL}` is empty", row=row, column=_GSCHOOL))
         else:
-            school, templates = self._school(school_text)
+            known, templates = self._school(school_text)
             problems.extend(_at(row, t) for t in templates)
-            if templates:
-                school = None
+            school = None if templates else known
         year: int | None = None
         year_clean = year_text.strip()
         if not year_clean:
@@ -1099,7 +1099,7 @@ class _GroupCheck:
                 )
         login: Email | None = None
         if login_clean:
-            login, templates = self._login(login_text, school)
+            login, templates = self._login(login_text, known)
             problems.extend(_at(row, t) for t in templates)
         if ssid_ok is not None and school is not None:
             student = self.directory.students.get(ssid_ok)
