@@ -36,6 +36,7 @@ def looks_like_formula(text: str) -> bool:
 
 
 def _records(source: BinaryIO | str | os.PathLike[str]) -> Iterator[Record]:
+    owned = isinstance(source, str | os.PathLike)
     stream = open(source, "rb") if isinstance(source, str | os.PathLike) else source  # noqa: SIM115
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     try:
@@ -44,6 +45,8 @@ def _records(source: BinaryIO | str | os.PathLike[str]) -> Iterator[Record]:
                 yield Record(i, tuple(fields))
     finally:
         text.detach()
+        if owned:
+            stream.close()
 
 
 def header_and_records(

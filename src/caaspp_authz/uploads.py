@@ -440,7 +440,9 @@ class _UserCheck:
         self.user: User = directory.user(uploader)
         self.one_role = directory.rule_set is RuleSet.ONE_ROLE_PER_EMAIL
         self.pairs: dict[tuple[str, str], _Pair] = {}
-        self.new: dict[Email, int] = {}  # a new e-mail's first row << 5 | role index (E5)
+        # E5: a new e-mail's first row, organization and role, packed in one int
+        self.new: dict[Email, int] = {}
+        self.org_index = {code: i for i, code in enumerate(directory.tree.organizations)}
         self.existing: dict[Email, _Seen] = {}
         self.kept: list[UserRow] | None = [] if keep else None
         self.rows = 0
@@ -631,13 +633,15 @@ class _UserCheck:
             return []
         packed = self.new.get(email)
         index = _ROLE_INDEX[role.name]
+        org_index = self.org_index[cds]
         if packed is None:
-            self.new[email] = row << 5 | index
+            self.new[email] = (row << 37) | (org_index << 5) | index
             return []
         if packed & 31 == index:
             return []
-        first_row, first_role = packed >> 5, ROLES[packed & 31]
-        return [self._two_roles(row, email, first_row, first_role, role, same_org=False)]
+        first_row, first_role = packed >> 37, ROLES[packed & 31]
+        same_org = (packed >> 5) & 0xFFFFFFFF == org_index
+        return [self._two_roles(row, email, first_row, first_role, role, same_org=same_org)]
 
     def _two_roles(
         self, row: int, email: Email, first_row: int, first: Role, role: Role, *, same_org: bool
