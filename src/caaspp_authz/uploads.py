@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from caaspp_authz._records import Record, header_and_records, looks_like_formula
+from caaspp_authz._csvread import Record, header_and_records, looks_like_formula
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
 from caaspp_authz.catalog import ROLES, Role, highest, resolve_role
 from caaspp_authz.decision import Action, decide, governs
