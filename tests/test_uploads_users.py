@@ -85,7 +85,9 @@ def test_every_field_is_required(example: Directory) -> None:
 
 def test_a_comma_in_an_unquoted_field_breaks_the_record(example: Directory) -> None:
     """U3: a row with seven fields is one error naming the likely cause."""
-    data = users() + b"Ann,Lee,Jr.," + MIDDLE.encode() + b",a@example.org,213,Educator - Roster\r\n"
+    data = (
+        users() + b"Ann,Lee,Jr.," + MIDDLE.encode() + b",a@example.org,213,Educator - Roster\r\n"
+    )
     v = _check(data, example)
     assert [(p.row, p.rule) for p in v.problems] == [(2, "U3")]
     assert v.problems[0].fix is not None
@@ -200,7 +202,9 @@ def test_uploader_in_another_lea(example: Directory) -> None:
 
 def test_uploader_may_grant_the_role_there(example: Directory) -> None:
     """G3: a site coordinator may not grant Educator—Test Site's peer Site ELPAC roles."""
-    [p] = _check(users(user_row(role="ELPAC Test Examiner", cds=ELEMENTARY)), example, SITE).problems
+    [p] = _check(
+        users(user_row(role="ELPAC Test Examiner", cds=ELEMENTARY)), example, SITE
+    ).problems
     assert (p.rule, p.column) == ("G3", "Role in Organization")
 
 
@@ -258,7 +262,9 @@ def test_seed_example_against_the_directory(example: Directory) -> None:
 
 def test_override_in_the_same_organization_is_a_warning(example: Directory) -> None:
     """U4: a role previously assigned in that organization is overridden, with a warning."""
-    v = _check(users(user_row("no.forms@example.org", role="Educator—Roster", cds=MIDDLE)), example)
+    v = _check(
+        users(user_row("no.forms@example.org", role="Educator—Roster", cds=MIDDLE)), example
+    )
     assert v.valid
     assert _rules(v) == [(2, "U4", "warning")]
     assert "CAASPP Test Administrator" in v.problems[0].message

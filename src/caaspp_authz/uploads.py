@@ -106,6 +106,11 @@ class UploadError(CaasppAuthzError, ValueError):
         head = f"the file is refused: {len(errors)} error(s)"
         super().__init__("\n".join([head, *(f"  {p}" for p in errors)]))
 
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that refused the file."""
+        return tuple(p for p in self.problems if p.is_error)
+
 
 @attrs.frozen
 class Validation:
