@@ -7,11 +7,12 @@ import pytest
 
 from caaspp_authz import (
     CaasppAuthzError,
+    CDSCode,
     Directory,
+    Email,
     GroupKey,
     dump_directory,
     load_directory,
-    role,
 )
 from caaspp_authz.uploads import (
     AssignmentChange,
@@ -42,7 +43,10 @@ def test_apply_example_users(example: Directory) -> None:
     c = result.changes
     assert (
         AssignmentChange(
-            "no.forms@example.org", "Educator—Roster", MIDDLE, "CAASPP Test Administrator"
+            Email("no.forms@example.org"),
+            "Educator—Roster",
+            CDSCode(MIDDLE),
+            "CAASPP Test Administrator",
         )
         in c.assignments_overridden
     )
@@ -147,8 +151,8 @@ def test_multi_role_rows_for_one_site_replace_together() -> None:
 def test_apply_example_groups(example: Directory) -> None:
     """U5: the file is the whole membership of its groups; new groups are created."""
     result = apply_groups(EXAMPLES / "groups_upload.csv", example, uploader=SITE)
-    period = GroupKey(ELEMENTARY, 2026, "Period 1")
-    lab = GroupKey(ELEMENTARY, 2026, "Math Lab")
+    period = GroupKey(CDSCode(ELEMENTARY), 2026, "Period 1")
+    lab = GroupKey(CDSCode(ELEMENTARY), 2026, "Math Lab")
     c = result.changes
     assert c.groups_replaced == (period,)
     assert c.groups_created == (lab,)
@@ -162,7 +166,7 @@ def test_apply_example_groups(example: Directory) -> None:
     student = new.student("1000000009")
     assert student is not None
     assert student.school == ELEMENTARY
-    untouched = GroupKey(MIDDLE, 2026, "Reading Intervention")
+    untouched = GroupKey(CDSCode(MIDDLE), 2026, "Reading Intervention")
     assert new.group(untouched) == example.group(untouched)
 
 
@@ -184,4 +188,3 @@ def test_group_members_leave_when_not_in_the_file(example: Directory) -> None:
         ("user", "teacher@example.org"),
         ("user", "examiner@example.org"),
     }
-    _ = role
