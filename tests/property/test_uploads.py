@@ -347,3 +347,24 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     """U3: any bytes after a valid header validate to problems, never an exception."""
     v = validate_users(_HEADER + b"\r\n" + data, _example(), uploader=COORDINATOR)
     assert all(p.row is not None and p.row >= 1 for p in v.problems)
+
+
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.from_regex(r"[a-z.@ ]{1,8}@[a-z.@]{0,8}\.[a-z.]{0,12}", fullmatch=True),
+    )
+)
+def test_fast_email_check_agrees_with_canonical_email(text: str) -> None:
+    """E1, E6: the validator's fast e-mail check accepts exactly what canonical_email accepts."""
+    from caaspp_authz import InvalidEmail, canonical_email
+    from caaspp_authz.uploads import _plainly_valid
+
+    value = text.strip().lower()
+    try:
+        canonical_email(text)
+    except InvalidEmail:
+        accepted = False
+    else:
+        accepted = True
+    assert _plainly_valid(value) == accepted
