@@ -256,6 +256,7 @@ ROLES: tuple[Role, ...] = (
         | _SCORING,
         needs_credential=True,
     ),
+    # V8: IA Administrator Only holds PII_GROUP in CERS, as [001] gives it (P2).
     Role(
         "IA Administrator Only",
         RoleLevel.SCHOOL,
@@ -423,12 +424,18 @@ _FOLDED: Mapping[str, str] = {_fold(s): s for s in _SPELLINGS}
 
 
 def closest_role(text: str) -> str | None:
-    """The catalog spelling closest to ``text``, for a fix; ``None`` if nothing is close (R4)."""
+    """The current name of the role closest to ``text``, for a fix; ``None`` if none is close.
+
+    R4: the fix names the role as R2 spells it, never a legacy name (which would load only
+    with a warning) nor one of several spellings that fold alike.
+    """
     folded = _fold(text)
-    if folded in _FOLDED:
-        return _FOLDED[folded]
-    match = difflib.get_close_matches(folded, list(_FOLDED), n=1, cutoff=0.6)
-    return _FOLDED[match[0]] if match else None
+    if folded not in _FOLDED:
+        match = difflib.get_close_matches(folded, list(_FOLDED), n=1, cutoff=0.6)
+        if not match:
+            return None
+        folded = match[0]
+    return _SPELLINGS[_FOLDED[folded]][0].name
 
 
 # E4: dominance, derived from the tables.

@@ -97,6 +97,15 @@ COMMANDS: list[Callable[[Any], None]] = [_add_decide]
 """Functions that each add one subcommand to the parser."""
 
 
+def _add_queries(sub: Any) -> None:
+    from caaspp_authz._cli_queries import add_commands  # imports this module: load it late
+
+    add_commands(sub)
+
+
+COMMANDS.append(_add_queries)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``caaspp-authz`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(

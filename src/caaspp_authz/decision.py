@@ -13,12 +13,23 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
-from caaspp_authz.accounts import Account, Email, RuleSet
-from caaspp_authz.catalog import Capability, Form, Permission, Role, Where, highest
+from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
+from caaspp_authz.catalog import (
+    GRANTS,
+    SUPERINTENDENT,
+    Capability,
+    Form,
+    Permission,
+    Role,
+    RoleLevel,
+    Where,
+    by_name,
+    highest,
+)
 from caaspp_authz.directory import GrantPower, User
 from caaspp_authz.orgs import Level, Organization
 from caaspp_authz.resources import (
@@ -72,6 +83,10 @@ class Action(enum.Enum):
     ADD_ROLE = "add_role"
     REMOVE_ROLE = "remove_role"
 
+    # Members are singletons compared by identity: hash them by identity too, in C, so that
+    # looking an action up in the policy table costs no Python-level call.
+    __hash__ = object.__hash__
+
 
 @attrs.frozen
 class Decision:
@@ -104,16 +119,22 @@ def _deny(rules: tuple[str, ...], reason: str, fix: str | None = None) -> Decisi
     return Decision(False, rules, reason, fix)
 
 
-R = TypeVar("R")
 Check = Callable[[User, Any], Decision]
+Quick = Callable[[User, Any], Decision | None]
 
 
 @attrs.frozen
 class ActionRule:
-    """One row of the policy: the resource kinds an action takes and the check deciding it."""
+    """One row of the policy: the resource kinds an action takes and the check deciding it.
+
+    ``quick``, where present, returns the same allowing decision as ``check`` and ``None`` where
+    ``check`` denies, without building the explanation of a denial; ``can`` uses it on the hot
+    paths.
+    """
 
     kinds: tuple[type, ...]
     check: Check
+    quick: Quick | None = None
 
 
 # --- scope helpers (O4, P4) ------------------------------------------------------------------
@@ -134,14 +155,57 @@ def _dormant(user: User, name: str, code: str) -> str | None:
     for a in account.assignments:
         carries = {p.value for p in a.role.permissions} | {c.value for c in a.role.capabilities}
         if name in carries and a.org in covering and not account.in_force(a):
-            missing = [
-                f"{p.value} {f.value}"
-                for p in sorted(a.role.programs, key=lambda p: p.value)
-                for f in sorted(a.role.forms, key=lambda f: f.value)
-                if f not in account.forms.get(p, frozenset())
-            ]
-            return f"`{a.role}` at `{a.org}` is not in force until these forms are on file: " + (
-                ", ".join(missing)
+            return _not_in_force(account, a)
+    return None
+
+
+def _missing_forms(account: Account, role: Role, forms: frozenset[Form]) -> str:
+    """G10: the forms of ``forms`` not on file for the programs of ``role``, as text."""
+    return ", ".join(
+        f"{p.value} {f.value}"
+        for p in sorted(role.programs, key=lambda p: p.value)
+        for f in sorted(forms, key=lambda f: f.value)
+        if f not in account.forms.get(p, frozenset())
+    )
+
+
+def _not_in_force(account: Account, a: Assignment) -> str:
+    missing = _missing_forms(account, a.role, a.role.forms)
+    return f"`{a.role}` at `{a.org}` is not in force until these forms are on file: {missing}"
+
+
+def _dormant_grant(user: User, role: Role, code: str, *, primary: bool) -> Decision | None:
+    """G1, G10: a denial naming the forms whose absence alone keeps a grant row from the user."""
+    account = user.account
+    assert account is not None  # decide() denies an unknown principal first
+    tree = user.directory.tree
+    for g in GRANTS:
+        if g.grantee != role.name or (primary and not g.may_grant_primary):
+            continue
+        if g.grantor == SUPERINTENDENT:
+            sup = account.superintendent_of
+            if sup is not None and _reaches(user, GrantPower(g, sup, Level.LEA), code):
+                missing = _missing_forms(account, role, g.grantor_forms)
+                return _deny(
+                    (g.rule, "G10"),
+                    f"`{user.email}` may designate `{role}` only with its forms on file",
+                    f"put these forms on file: {missing}",
+                )
+            continue
+        for a in account.assignments:
+            org = tree.get(a.org)
+            if (
+                a.role.name != g.grantor
+                or account.in_force(a)
+                or (g.grantor_primary_only and not a.primary)
+                or org is None
+                or not _reaches(user, GrantPower(g, a.org, org.level), code)
+            ):
+                continue
+            return _deny(
+                (g.rule, "G10"),
+                f"`{user.email}` holds no role in force that grants `{role}` at `{code}`",
+                _not_in_force(account, a),
             )
     return None
 
@@ -179,7 +243,7 @@ _ALLOW_GROUP = _allow(
 )
 
 
-def _view_student(user: User, student: Student) -> Decision:
+def _student_allowance(user: User, student: Student) -> Decision | None:
     """V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group."""
     school, lea = student.school, student.lea
     pii = user.scopes.get(_PII)
@@ -189,6 +253,15 @@ def _view_student(user: User, student: Student) -> Decision:
         held = user.scopes.get(_PII_GROUP)
         if held is not None and (school in held or lea in held):
             return _ALLOW_GROUP
+    return None
+
+
+def _view_student(user: User, student: Student) -> Decision:
+    """V1, V2: the allowance, or a denial saying what would change the answer."""
+    allowed = _student_allowance(user, student)
+    if allowed is not None:
+        return allowed
+    school = student.school
     dormant = _dormant(user, _PII, school) or _dormant(user, _PII_GROUP, school)
     if dormant is not None:
         return _deny(
@@ -205,7 +278,7 @@ def _view_student(user: User, student: Student) -> Decision:
 
 def sees_student(user: User, student: Student) -> bool:
     """Whether the user may view the student's results (V1); the check, without the prelude."""
-    return _view_student(user, student).allowed
+    return _student_allowance(user, student) is not None
 
 
 # --- V3: assigned student groups --------------------------------------------------------------
@@ -322,31 +395,44 @@ def _report(user: User, report: Report) -> Decision:
     return _allow(("V5", "P2", "O4"), f"holds {name} over every organization of the report")
 
 
-def _over_org(name: str, rules: tuple[str, ...]) -> Callable[[User, object], Decision]:
+def _code_of(resource: object) -> str:
+    if isinstance(resource, ResourceLink):
+        return resource.organization
+    assert isinstance(resource, Organization)
+    return resource.cds
+
+
+def _over_org(name: str, rules: tuple[str, ...], kinds: tuple[type, ...]) -> ActionRule:
+    """V6, T1–T3, G9, U5: ``name`` held at an organization covering the resource's (O4)."""
     allowed = _allow((*rules, "O4"), f"holds {name} over the organization")
 
+    def quick(user: User, resource: object) -> Decision | None:
+        return allowed if _holds(user, name, _code_of(resource)) else None
+
     def check(user: User, resource: object) -> Decision:
-        code = resource.organization if isinstance(resource, ResourceLink) else resource
-        code = code.cds if isinstance(code, Organization) else code
-        assert isinstance(code, str)
+        code = _code_of(resource)
         if user.directory.organization(code) is None:
             return _deny(rules, f"unknown organization `{code}`")
         if _holds(user, name, code):
             return allowed
         return _denied_over(user, name, code, rules)
 
-    return check
+    return ActionRule(kinds, check, quick)
 
 
-def _anywhere(name: str, rules: tuple[str, ...]) -> Callable[[User, object], Decision]:
+def _anywhere(name: str, rules: tuple[str, ...], kinds: tuple[type, ...]) -> ActionRule:
+    """V7: ``name`` held anywhere."""
     allowed = _allow(rules, f"holds {name}")
+
+    def quick(user: User, resource: object) -> Decision | None:
+        return allowed if user.scopes.get(name) else None
 
     def check(user: User, resource: object) -> Decision:
         if user.scopes.get(name):
             return allowed
         return _deny(rules, f"`{user.email}` holds no {name}", f"needs a role carrying {name}")
 
-    return check
+    return ActionRule(kinds, check, quick)
 
 
 # --- G1–G8: grants and accounts --------------------------------------------------------------
@@ -362,6 +448,12 @@ def _reaches(user: User, power: GrantPower, code: str) -> bool:
     if where is Where.SCHOOLS:
         return in_schools
     return code == power.holder or in_schools
+
+
+def _site_grantor(power: GrantPower) -> bool:
+    """G5: whether the grant row is held through a site-level role (also at a charter, O3)."""
+    grantor = power.rule.grantor
+    return grantor != SUPERINTENDENT and by_name(grantor).level is RoleLevel.SCHOOL
 
 
 def governs(user: User, role: Role, code: str, *, primary: bool = False) -> GrantPower | None:
@@ -385,7 +477,7 @@ def governs(user: User, role: Role, code: str, *, primary: bool = False) -> Gran
             account.has_forms(p, rule.grantor_forms) for p in role.programs
         ):
             continue
-        if power.holder_level is Level.SCHOOL and any(
+        if _site_grantor(power) and any(
             a.role == role and a.org != code for a in account.assignments
         ):  # G5
             continue
@@ -449,6 +541,9 @@ def _add_role(user: User, grant: Grant) -> Decision:
     primary = grant.primary and role.has_primary
     power = governs(user, role, code, primary=primary)
     if power is None:
+        dormant = _dormant_grant(user, role, code, primary=primary)
+        if dormant is not None:
+            return dormant
         return _deny(
             ("G3", "G1", "G2", "G5", "G6"),
             f"`{user.email}` may not grant `{role}`{' as primary' if primary else ''} at `{code}`",
@@ -535,7 +630,7 @@ _CAP_RULES: Mapping[Capability, tuple[str, ...]] = {
 }
 
 POLICY: Mapping[Action, ActionRule] = {
-    Action.VIEW_STUDENT_RESULTS: ActionRule((Student,), _view_student),
+    Action.VIEW_STUDENT_RESULTS: ActionRule((Student,), _view_student, _student_allowance),
     Action.VIEW_GROUP: ActionRule((GroupKey,), _view_group),
     Action.CREATE_GROUP: ActionRule((GroupKey,), _manage_group(must_exist=False)),
     Action.EDIT_GROUP: ActionRule((GroupKey,), _manage_group(must_exist=True)),
@@ -556,17 +651,14 @@ POLICY: Mapping[Action, ActionRule] = {
     Action.CREATE_AGGREGATE_REPORT: ActionRule((Report,), _report),
     Action.VIEW_AGGREGATE_REPORT: ActionRule((Report,), _report),
     Action.EXPORT_AGGREGATE_REPORT: ActionRule((Report,), _report),
-    Action.MANAGE_RESOURCE_LINKS: ActionRule(
-        (ResourceLink,), _over_org(Permission.INSTRUCTIONAL_RESOURCE_ADMIN.value, ("V6", "P2"))
+    Action.MANAGE_RESOURCE_LINKS: _over_org(
+        Permission.INSTRUCTIONAL_RESOURCE_ADMIN.value, ("V6", "P2"), (ResourceLink,)
     ),
-    Action.ACCESS_TOOLS_FOR_TEACHERS: ActionRule(
-        (ToolsForTeachers,), _anywhere(Permission.DL_END_USER.value, ("V7", "P2"))
+    Action.ACCESS_TOOLS_FOR_TEACHERS: _anywhere(
+        Permission.DL_END_USER.value, ("V7", "P2"), (ToolsForTeachers,)
     ),
-    Action.UPLOAD_GROUPS: ActionRule(_ORG, _over_org(_GROUP_ADMIN, ("U5", "V3"))),
-    **{
-        Action(cap.value): ActionRule(_ORG, _over_org(cap.value, rules))
-        for cap, rules in _CAP_RULES.items()
-    },
+    Action.UPLOAD_GROUPS: _over_org(_GROUP_ADMIN, ("U5", "V3"), _ORG),
+    **{Action(cap.value): _over_org(cap.value, rules, _ORG) for cap, rules in _CAP_RULES.items()},
     Action.EDIT_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
     Action.DEACTIVATE_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
     Action.REACTIVATE_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
@@ -604,8 +696,18 @@ def decide(user: User, action: Action, resource: object) -> Decision:
 
 
 def can(user: User, action: Action, resource: object) -> bool:
-    """Whether ``user`` may do ``action`` on ``resource``: ``decide(...).allowed``."""
-    return decide(user, action, resource).allowed
+    """Whether ``user`` may do ``action`` on ``resource``: always ``decide(...).allowed``.
+
+    The same prelude as :func:`decide`, then the action's quick check where it has one, so a
+    denial on a hot path builds no explanation.
+    """
+    entry = POLICY.get(action)
+    if entry is None or not user.active or not isinstance(resource, entry.kinds):
+        return False  # not an action; no account (E1) or inactive (G11); unknown or wrong kind
+    quick = entry.quick
+    if quick is not None:
+        return quick(user, resource) is not None
+    return entry.check(user, resource).allowed
 
 
 _ = Email, Form

@@ -31,7 +31,7 @@ from caaspp_authz.resources import (
     Unknown,
 )
 
-__all__ = ["Request"]
+__all__ = ["Request", "read_resource"]
 
 
 def _text(value: object, what: str) -> str:
@@ -156,6 +156,25 @@ _READERS: Mapping[str, Callable[[object, Directory], object]] = {
 }
 
 
+def read_resource(action: Action, value: object, directory: Directory) -> object:
+    """Read a RESOURCE of the request format for ``action``, resolved in ``directory``.
+
+    Raises :class:`~caaspp_authz.errors.RequestError` when it is malformed or of a kind the
+    action does not take; something the directory does not hold reads as ``Unknown``.
+    """
+    res = _obj(value, "`resource`")
+    if len(res) != 1:
+        raise RequestError("`resource` must have exactly one kind, such as `student`")
+    ((kind, inner),) = res.items()
+    reader = _READERS.get(kind)
+    if reader is None:
+        raise RequestError(f"`{kind}` is not a kind of resource")
+    resource = reader(inner, directory)
+    if not isinstance(resource, (Unknown, *POLICY[action].kinds)):
+        raise RequestError(f"`{action.value}` does not act on a `{kind}`")
+    return resource
+
+
 @attrs.frozen
 class Request:
     """A resolved request: the ``(user, action, resource)`` that ``decide`` takes."""
@@ -177,16 +196,7 @@ class Request:
             action = Action(action_text)
         except ValueError:
             raise RequestError(f"`{action_text}` is not an action") from None
-        res = _obj(m.get("resource"), "`resource`")
-        if len(res) != 1:
-            raise RequestError("`resource` must have exactly one kind, such as `student`")
-        ((kind, value),) = res.items()
-        reader = _READERS.get(kind)
-        if reader is None:
-            raise RequestError(f"`{kind}` is not a kind of resource")
-        resource = reader(value, directory)
-        if not isinstance(resource, (Unknown, *POLICY[action].kinds)):
-            raise RequestError(f"`{action_text}` does not act on a `{kind}`")
+        resource = read_resource(action, m.get("resource"), directory)
         return cls(directory.user(principal), action, resource)
 
     def decide(self) -> Decision:

@@ -128,18 +128,7 @@ def _read(data: Mapping[str, Any]) -> Directory:
         for i, item in enumerate(r.items(data, "accounts", required=False), start=1)
         for a in _account(r, item, f"account {i}")
     ]
-    students: list[Student] = []
-    for i, item in enumerate(r.items(data, "students", required=False), start=1):
-        where = f"student {i}"
-        if not isinstance(item, Mapping):
-            r.fail("U2", where, "must be an object")
-            continue
-        ssid = r.field(item, "ssid", where, str)
-        school = r.convert(parse_cds, item.get("school"), where, "school")
-        if ssid is not None and school is not None:
-            org = lea_of.get(school)
-            lea = org.lea_code if org is not None else school
-            students.append(Student(ssid, school, lea))
+    students = _students(r, r.items(data, "students", required=False), lea_of)
     groups = [
         g
         for i, item in enumerate(r.items(data, "groups", required=False), start=1)
@@ -169,6 +158,40 @@ def _read(data: Mapping[str, Any]) -> Directory:
 
         directory = attrs.evolve(directory, warnings=(*r.problems, *directory.warnings))
     return directory
+
+
+def _students(r: _Reader, items: list[Any], orgs: Mapping[CDSCode, Organization]) -> list[Student]:
+    """The students, each school code checked once however many students it has (O5)."""
+    schools: dict[str, tuple[CDSCode, CDSCode] | str] = {}
+    students: list[Student] = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            r.fail("U2", f"student {i}", "must be an object")
+            continue
+        ssid, school_text = item.get("ssid"), item.get("school")
+        if not isinstance(ssid, str):
+            r.field(item, "ssid", f"student {i}", str)  # records the problem
+            continue
+        if not isinstance(school_text, str):
+            r.fail(
+                "U2", f"student `{ssid}`", f"field `school` must be text, not `{school_text!r}`"
+            )
+            continue
+        place = schools.get(school_text)
+        if place is None:
+            try:
+                school = parse_cds(school_text)
+            except InvalidCDSCode as exc:
+                place = str(exc)
+            else:
+                org = orgs.get(school)
+                place = (school, org.lea_code if org else school)
+            schools[school_text] = place
+        if isinstance(place, str):
+            r.fail("O5", f"student `{ssid}`", place, school_text, column="school")
+            continue
+        students.append(Student(ssid, *place))
+    return students
 
 
 def _org(r: _Reader, item: Any, where: str) -> list[Organization]:

@@ -1,0 +1,334 @@
+"""Examples for the role catalog: roles, spellings, permissions, capabilities, grants (R, P, T, G)."""
+
+from __future__ import annotations
+
+import pytest
+
+from caaspp_authz import (
+    GRANTS,
+    ROLES,
+    Capability,
+    Form,
+    Permission,
+    Program,
+    RoleLevel,
+    UnknownRole,
+    at_least,
+    highest,
+    resolve_role,
+    role,
+)
+from caaspp_authz.catalog import SUPERINTENDENT, Where, by_name, closest_role, spellings
+
+P = Permission
+C = Capability
+
+LC, LE = "LEA CAASPP Coordinator", "LEA ELPAC Coordinator"
+SC, SE = "Site CAASPP Coordinator", "Site ELPAC Coordinator"
+ED, ETS, ER = "Educator—District", "Educator—Test Site", "Educator—Roster"
+LSC, LSD = "LS Correspondence Administrator", "LS Data Entry"
+TA, TE, TATE = (
+    "CAASPP Test Administrator",
+    "CAASPP Test Examiner",
+    "Test Administrator & Test Examiner",
+)
+IA, ETE, TFT = "IA Administrator Only", "ELPAC Test Examiner", "Tools for Teachers Only"
+
+R2_TABLE = {
+    LC: (RoleLevel.LEA, {Program.CAASPP}),
+    LE: (RoleLevel.LEA, {Program.ELPAC}),
+    ED: (RoleLevel.LEA, {Program.CAASPP}),
+    LSC: (RoleLevel.LEA, {Program.ELPAC}),
+    SC: (RoleLevel.SCHOOL, {Program.CAASPP}),
+    SE: (RoleLevel.SCHOOL, {Program.ELPAC}),
+    ETS: (RoleLevel.SCHOOL, {Program.CAASPP}),
+    TA: (RoleLevel.SCHOOL, {Program.CAASPP}),
+    TE: (RoleLevel.SCHOOL, {Program.CAASPP}),
+    TATE: (RoleLevel.SCHOOL, {Program.CAASPP}),
+    IA: (RoleLevel.SCHOOL, {Program.CAASPP, Program.ELPAC}),
+    ETE: (RoleLevel.SCHOOL, {Program.ELPAC}),
+    LSD: (RoleLevel.SCHOOL, {Program.ELPAC}),
+    ER: (RoleLevel.SCHOOL, {Program.CAASPP}),
+    TFT: (RoleLevel.ANY, {Program.CAASPP, Program.ELPAC}),
+}
+
+
+def test_r1_r2_catalog_is_exactly_the_table() -> None:
+    """R1, R2: the catalog holds exactly the fifteen roles, with their level and programs."""
+    assert {r.name: (r.level, set(r.programs)) for r in ROLES} == R2_TABLE
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Educator—District", ED),
+        ("Educator - District", ED),
+        ("Educator – District", ED),
+        ("Educator—Test Site", ETS),
+        ("Educator - Test Site", ETS),
+        ("Educator – Test Site", ETS),
+        ("Educator—Roster", ER),
+        ("Educator - Roster", ER),
+        ("Educator – Roster", ER),
+        ("LST Correspondence Administrator", LSC),
+        ("LS Correspondence Administrator", LSC),
+        ("LST Data Entry", LSD),
+        ("LS Data Entry", LSD),
+        ("CAASPP IA Administrator Only", IA),
+        ("IA Administrator Only", IA),
+        ("Tools for Teachers User", TFT),
+        ("Tools for Teachers Only", TFT),
+        ("Test Administrator & Test Examiner", TATE),
+    ],
+)
+def test_r3_spellings_name_one_role(text: str, name: str) -> None:
+    """R3, R4: every listed spelling (em dash, hyphen, en dash, LST, CAASPP IA, User) is exact."""
+    found, legacy = resolve_role(text)
+    assert found.name == name
+    assert not legacy
+    assert text in spellings()
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Test Site Coordinator", SC), ("Test Administrator", TA), ("Test Examiner", TE)],
+)
+def test_r3_legacy_names_resolve_with_flag(text: str, name: str) -> None:
+    """R3, R4: a legacy name resolves to its current role, flagged as legacy."""
+    found, legacy = resolve_role(text)
+    assert (found.name, legacy) == (name, True)
+    assert role(text).name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        ("site caaspp coordinator", SC),
+        ("Site  CAASPP Coordinator ", SC),
+        ("Site CASSPP Coordinator", SC),
+        ("educator-district", ED),
+        ("educator - test site", ETS),
+    ],
+)
+def test_r4_near_miss_suggests_closest_role(text: str, suggestion: str) -> None:
+    """R4: case, extra spaces and typos are errors that suggest the closest role's name."""
+    with pytest.raises(UnknownRole) as info:
+        resolve_role(text)
+    assert info.value.suggestion == suggestion
+    assert info.value.rule == "R4"
+    assert f"did you mean `{suggestion}`" in str(info.value)
+    assert closest_role(text) == suggestion
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("test administrator", TA), ("Test site coordinator", SC), ("Test Examiner ", TE)],
+)
+def test_r4_near_miss_of_legacy_name_suggests_current_role(text: str, name: str) -> None:
+    """R4: a near miss of a legacy name suggests the current role, not the legacy spelling."""
+    assert closest_role(text) == name
+
+
+def test_r4_nonsense_has_no_suggestion() -> None:
+    """R4: a text close to no role is refused without a suggestion."""
+    with pytest.raises(UnknownRole) as info:
+        role("Principal")
+    assert info.value.suggestion is None
+    assert str(info.value) == "`Principal` is not a role"
+
+
+def test_r4_unknown_role_is_a_lookup_error() -> None:
+    """R4: the error is also a builtin LookupError."""
+    with pytest.raises(LookupError):
+        role("Superintendent")
+
+
+P2_TABLE = {
+    **dict.fromkeys((LC, LE, ED, SC, SE, ETS), frozenset(P)),
+    **dict.fromkeys(
+        (LSC, TA, TE, TATE, IA, ETE, LSD, ER), frozenset({P.PII_GROUP, P.DL_END_USER})
+    ),
+    TFT: frozenset({P.DL_END_USER}),
+}
+
+
+def test_p1_six_permissions() -> None:
+    """P1: there are exactly six CERS permissions."""
+    assert {p.value for p in P} == {
+        "PII",
+        "PII_GROUP",
+        "GROUP_ADMIN",
+        "CUSTOM_AGGREGATE_REPORTER",
+        "INSTRUCTIONAL_RESOURCE_ADMIN",
+        "DL_END_USER",
+    }
+
+
+def test_p2_mapping_is_exactly_the_rulebook() -> None:
+    """P2, P3: each role's permissions are exactly those of Tables B.1 and B.2."""
+    assert {r.name: r.permissions for r in ROLES} == P2_TABLE
+
+
+_ADMIN = {C.ADMINISTER_SUMMATIVE, C.ADMINISTER_ALTERNATE, C.ADMINISTER_INTERIM}
+T_TABLE = {
+    LC: _ADMIN | {C.ADMINISTER_PRACTICE, C.MANAGE_TEST_SETTINGS, C.HAND_SCORE_INTERIM},
+    SC: _ADMIN | {C.ADMINISTER_PRACTICE, C.MANAGE_TEST_SETTINGS, C.HAND_SCORE_INTERIM},
+    LE: {C.ADMINISTER_ELPAC, C.MANAGE_TEST_SETTINGS},
+    SE: {C.ADMINISTER_ELPAC, C.MANAGE_TEST_SETTINGS},
+    TA: {
+        C.ADMINISTER_SUMMATIVE,
+        C.ADMINISTER_INTERIM,
+        C.ADMINISTER_PRACTICE,
+        C.HAND_SCORE_INTERIM,
+    },
+    TE: {
+        C.ADMINISTER_ALTERNATE,
+        C.ADMINISTER_INTERIM,
+        C.ADMINISTER_PRACTICE,
+        C.HAND_SCORE_INTERIM,
+    },
+    TATE: _ADMIN | {C.ADMINISTER_PRACTICE, C.HAND_SCORE_INTERIM},
+    IA: {C.ADMINISTER_INTERIM, C.HAND_SCORE_INTERIM},
+    ETE: {C.ADMINISTER_ELPAC},
+}
+COMPLETION = {LC, SC, LE, SE, TA, TE, TATE, IA, ETE}
+UPLOADERS = {LC, LE, SC, SE}
+
+
+def test_t1_t3_capability_table_is_exactly_the_rulebook() -> None:
+    """T1, T2, T3: test-administration capabilities per role, exactly as the rulebook lists them."""
+    got = {r.name: set(r.capabilities) - {C.VIEW_COMPLETION_STATUS, C.UPLOAD_USERS} for r in ROLES}
+    assert got == {r.name: T_TABLE.get(r.name, set()) for r in ROLES}
+
+
+def test_t3_completion_status_adds_elpac_side() -> None:
+    """T3: completion status reports go to the hand-scoring roles plus the ELPAC side."""
+    got = {r.name for r in ROLES if C.VIEW_COMPLETION_STATUS in r.capabilities}
+    assert got == COMPLETION
+
+
+def test_g9_upload_users_is_for_coordinators() -> None:
+    """G9: only LEA and site coordinators may upload users."""
+    assert {r.name for r in ROLES if C.UPLOAD_USERS in r.capabilities} == UPLOADERS
+
+
+_S = Where.SCHOOLS
+_H = Where.HOLDER
+_HS = Where.HOLDER_OR_SCHOOLS
+G3_TABLE = {
+    (LC, ED, _H),
+    *((LC, g, _S) for g in (SC, TA, TE, TATE, IA, ETS, ER)),
+    (LC, TFT, _HS),
+    (LE, LSC, _H),
+    *((LE, g, _S) for g in (SE, ETE, LSD, IA)),
+    (LE, TFT, _HS),
+    *((SC, g, _H) for g in (TA, TE, TATE, IA, ETS, ER, TFT)),
+    *((SE, g, _H) for g in (ETE, LSD, IA, TFT)),
+}
+G1_ROWS = {
+    (SUPERINTENDENT, LC, _H, True, False),
+    (SUPERINTENDENT, LE, _H, True, False),
+    (LC, LC, _H, False, True),
+    (LE, LE, _H, False, True),
+}
+
+
+def test_g3_grant_matrix_is_exactly_the_table() -> None:
+    """G3: the grant rows other than G1's are exactly the rows of the G3 table."""
+    rows = {(g.grantor, g.grantee, g.where) for g in GRANTS if g.rule != "G1"}
+    assert rows == G3_TABLE
+
+
+def test_g1_rows_superintendent_and_primary_coordinators() -> None:
+    """G1, R7: the superintendent grants primaries; a primary coordinator adds secondaries only."""
+    rows = {
+        (g.grantor, g.grantee, g.where, g.may_grant_primary, g.grantor_primary_only)
+        for g in GRANTS
+        if g.rule == "G1"
+    }
+    assert rows == G1_ROWS
+    assert all(
+        g.grantor_forms == {Form.AGREEMENT, Form.AFFIDAVIT}
+        for g in GRANTS
+        if g.grantor == SUPERINTENDENT
+    )
+
+
+def test_g4_educator_district_only_from_lea_coordinator() -> None:
+    """G4: Educator—District is granted only by an LEA coordinator, under rule G4."""
+    rows = [g for g in GRANTS if g.grantee == ED]
+    assert [(g.grantor, g.rule) for g in rows] == [(LC, "G4")]
+
+
+def test_g3_every_other_role_grants_nothing() -> None:
+    """G3: roles other than the four coordinators grant nothing."""
+    grantors = {g.grantor for g in GRANTS}
+    assert grantors == {SUPERINTENDENT, LC, LE, SC, SE}
+
+
+def test_g10_forms_per_role() -> None:
+    """G10: coordinators need agreement and affidavit, others the affidavit, TFT Only none."""
+    both = {Form.AGREEMENT, Form.AFFIDAVIT}
+    expected = {r.name: {Form.AFFIDAVIT} for r in ROLES} | dict.fromkeys((LC, LE, SC, SE), both)
+    expected[TFT] = set()
+    assert {r.name: set(r.forms) for r in ROLES} == expected
+
+
+def test_r5_credential_roles() -> None:
+    """R5: CAASPP Test Examiner and Test Administrator & Test Examiner need a credential."""
+    assert {r.name for r in ROLES if r.needs_credential} == {TE, TATE}
+
+
+def test_r7_has_primary() -> None:
+    """R7: only the LEA coordinators have a primary."""
+    assert {r.name for r in ROLES if r.has_primary} == {LC, LE}
+
+
+def test_v4_limit_on_test_administrator_only() -> None:
+    """V4: the 200-student custom-group source limit applies to CAASPP Test Administrator only."""
+    limits = {r.name: r.custom_group_source_limit for r in ROLES if r.custom_group_source_limit}
+    assert limits == {TA: 200}
+
+
+def test_r2_where_roles_may_be_held() -> None:
+    """R2, O3: LEA roles at LEAs, school roles at test sites, TFT Only anywhere."""
+    assert by_name(LC).may_be_held_at(lea=True, test_site=False)
+    assert not by_name(LC).may_be_held_at(lea=False, test_site=True)
+    assert by_name(SC).may_be_held_at(lea=True, test_site=True)
+    assert not by_name(SC).may_be_held_at(lea=True, test_site=False)
+    assert by_name(TFT).may_be_held_at(lea=False, test_site=False)
+    assert str(by_name(SC)) == SC
+
+
+def test_e4_site_coordinator_dominates_test_examiner() -> None:
+    """E4: Site CAASPP Coordinator is at least CAASPP Test Examiner, not the other way."""
+    assert at_least(by_name(SC), by_name(TE))
+    assert not at_least(by_name(TE), by_name(SC))
+    assert highest([by_name(TE), by_name(SC)]) == by_name(SC)
+
+
+def test_e4_lea_coordinator_dominates_site_coordinator() -> None:
+    """E4: an LEA coordinator is at least the site coordinator of its program."""
+    assert at_least(by_name(LC), by_name(SC))
+    assert at_least(by_name(LE), by_name(SE))
+    assert not at_least(by_name(SC), by_name(LC))
+
+
+def test_e4_grant_powers_count() -> None:
+    """E4: equal permissions and capabilities are not enough when grant powers differ."""
+    assert not at_least(by_name(ETS), by_name(SC))
+    assert not at_least(by_name(ED), by_name(LC))
+
+
+@pytest.mark.parametrize(("a", "b"), [(SC, SE), (TA, TE), (LC, LE), (ETE, IA)])
+def test_e4_incomparable_pairs_have_no_highest(a: str, b: str) -> None:
+    """E4: where neither role contains the other, highest() is None."""
+    assert not at_least(by_name(a), by_name(b))
+    assert not at_least(by_name(b), by_name(a))
+    assert highest([by_name(a), by_name(b)]) is None
+
+
+def test_e4_highest_of_one_and_of_duplicates() -> None:
+    """E4: the highest of one role, even listed twice, is that role; of none, None."""
+    assert highest([by_name(TA), by_name(TA)]) == by_name(TA)
+    assert highest([]) is None

@@ -1,0 +1,844 @@
+"""Examples for the decision: each rule with an allowed and a denied case (V, T, G, E, R)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from caaspp_authz import Action, Decision, can, decide
+from caaspp_authz.catalog import by_name
+from caaspp_authz.decision import governs
+from tests.builders import (
+    AT_SCHOOL_2,
+    CHARTER,
+    ELSEWHERE,
+    IN_GROUP,
+    LEA,
+    NOT_IN_GROUP,
+    OTHER_LEA,
+    OTHER_SCHOOL,
+    SCHOOL_1,
+    SCHOOL_2,
+    acct,
+    ask,
+    build,
+    district,
+    grant,
+    key,
+)
+
+D = district()
+Case = tuple[str, str, dict[str, Any], bool]
+
+
+def _expect(decision: Decision, allowed: bool, rule: str, *, fix: bool = True) -> None:
+    assert decision.allowed is allowed, decision
+    assert rule in decision.rules, decision
+    assert decision.reason
+    if allowed:
+        assert decision.fix is None
+    elif fix:
+        assert decision.fix, decision
+
+
+def _student(ssid: str) -> dict[str, Any]:
+    return {"student": ssid}
+
+
+def _org(code: str) -> dict[str, Any]:
+    return {"organization": code}
+
+
+# --- V: CERS and Tools for Teachers ----------------------------------------------------------
+
+V1: list[Case] = [
+    ("sc1@d.org", "view_student_results", _student(IN_GROUP), True),
+    ("ets1@d.org", "view_student_results", _student(NOT_IN_GROUP), True),
+    ("lc@d.org", "view_student_results", _student(AT_SCHOOL_2), True),
+    ("ed@d.org", "view_student_results", _student(AT_SCHOOL_2), True),
+    ("sc1@d.org", "view_student_results", _student(AT_SCHOOL_2), False),
+    ("olc@o.org", "view_student_results", _student(IN_GROUP), False),
+    ("lc@d.org", "view_student_results", _student(ELSEWHERE), False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), V1)
+def test_v1_pii_covering_the_school(
+    who: str, action: str, resource: dict[str, Any], allowed: bool
+) -> None:
+    """V1, O4: PII held at the student's school or its LEA opens the student's results."""
+    _expect(ask(D, who, action, resource), allowed, "V1")
+
+
+def test_v1_denial_fix_names_both_paths() -> None:
+    """V1: the fix of a denial names PII at the school and the assigned-group path."""
+    decision = ask(D, "sc1@d.org", "view_student_results", _student(AT_SCHOOL_2))
+    assert decision.fix is not None
+    assert f"`{SCHOOL_2}` (or its LEA `{LEA}`)" in decision.fix
+    assert "PII_GROUP" in decision.fix
+
+
+V2: list[Case] = [
+    ("ta1@d.org", "view_student_results", _student(IN_GROUP), True),
+    ("er1@d.org", "view_student_results", _student(IN_GROUP), True),
+    ("te1@d.org", "view_student_results", _student(IN_GROUP), True),
+    ("lsd1@d.org", "view_student_results", _student(IN_GROUP), True),
+    ("ta1@d.org", "view_student_results", _student(NOT_IN_GROUP), False),
+    ("er1@d.org", "view_student_results", _student(NOT_IN_GROUP), False),
+    ("ta2@d.org", "view_student_results", _student(IN_GROUP), False),
+    ("tft@d.org", "view_student_results", _student(IN_GROUP), False),
+    ("lsc@d.org", "view_student_results", _student(IN_GROUP), False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), V2)
+def test_v2_group_path(who: str, action: str, resource: dict[str, Any], allowed: bool) -> None:
+    """V1, V2: PII_GROUP over the school and an assigned group; membership alone opens nothing."""
+    _expect(ask(D, who, action, resource), allowed, "V1")
+
+
+def test_v2_group_path_names_v2() -> None:
+    """V2: a result opened through an assigned group names V2."""
+    assert "V2" in ask(D, "ta1@d.org", "view_student_results", _student(IN_GROUP)).rules
+
+
+V3: list[Case] = [
+    ("sc1@d.org", "view_group", {"group": key("Period 1")}, True),
+    ("lc@d.org", "view_group", {"group": key("Period 1")}, True),
+    ("ta1@d.org", "view_group", {"group": key("Period 1")}, True),
+    ("ta2@d.org", "view_group", {"group": key("Period 1")}, False),
+    ("sc2@d.org", "view_group", {"group": key("Period 1")}, False),
+    ("sc1@d.org", "create_group", {"group": key("Period 2")}, True),
+    ("lc@d.org", "create_group", {"group": key("Period 2", SCHOOL_2)}, True),
+    ("sc1@d.org", "create_group", {"group": key("Period 2", SCHOOL_2)}, False),
+    ("ta1@d.org", "create_group", {"group": key("Period 2")}, False),
+    ("sc1@d.org", "edit_group", {"group": key("Period 1")}, True),
+    ("ta1@d.org", "edit_group", {"group": key("Period 1")}, False),
+    ("sc1@d.org", "delete_group", {"group": key("Period 1")}, True),
+    ("sc2@d.org", "delete_group", {"group": key("Period 1")}, False),
+    (
+        "sc1@d.org",
+        "assign_group",
+        {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}},
+        True,
+    ),
+    (
+        "sc1@d.org",
+        "assign_group",
+        {"group_assignment": {"group": key("Period 1"), "to": "ta2@d.org"}},
+        True,
+    ),
+    (
+        "sc1@d.org",
+        "assign_group",
+        {"group_assignment": {"group": key("Period 1"), "to": "osc@o.org"}},
+        False,
+    ),
+    (
+        "ta1@d.org",
+        "assign_group",
+        {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}},
+        False,
+    ),
+    ("sc1@d.org", "upload_groups", _org(SCHOOL_1), True),
+    ("ta1@d.org", "upload_groups", _org(SCHOOL_1), False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), V3)
+def test_v3_assigned_groups(
+    who: str, action: str, resource: dict[str, Any], allowed: bool
+) -> None:
+    """V3: GROUP_ADMIN over the school manages groups; assignees in the LEA; who sees a group."""
+    _expect(ask(D, who, action, resource), allowed, "V3")
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "reason"),
+    [
+        ("view_group", {"group": key("Nope")}, "there is no group"),
+        ("edit_group", {"group": key("Nope")}, "there is no group"),
+        ("create_group", {"group": key("Period 1")}, "already exists"),
+        ("create_group", {"group": key("New", "19647339999999")}, "unknown school"),
+        (
+            "assign_group",
+            {"group_assignment": {"group": key("Period 1"), "to": "nobody@d.org"}},
+            "unknown account",
+        ),
+    ],
+)
+def test_v3_missing_or_existing_group_is_denied(
+    action: str, resource: dict[str, Any], reason: str
+) -> None:
+    """V3: an unknown group, school or assignee is denied; creating an existing group is denied."""
+    decision = ask(D, "sc1@d.org", action, resource)
+    assert not decision.allowed
+    assert reason in decision.reason
+
+
+def _custom(owner: str = "ta1@d.org", name: str = "Readers", *members: str) -> dict[str, Any]:
+    return {"custom_group": {"owner": owner, "name": name, "students": list(members)}}
+
+
+V4: list[Case] = [
+    ("ta1@d.org", "create_custom_group", _custom("ta1@d.org", "New", IN_GROUP), True),
+    ("ta1@d.org", "create_custom_group", _custom("ta1@d.org", "New", NOT_IN_GROUP), False),
+    ("ta1@d.org", "create_custom_group", _custom("ta1@d.org", "Readers", IN_GROUP), False),
+    ("ta1@d.org", "edit_custom_group", _custom("ta1@d.org", "Readers", IN_GROUP), True),
+    ("ta1@d.org", "edit_custom_group", _custom("ta1@d.org", "Nope", IN_GROUP), False),
+    ("ta1@d.org", "view_custom_group", _custom("ta1@d.org", "Readers"), True),
+    ("sc1@d.org", "view_custom_group", _custom("ta1@d.org", "Readers"), False),
+    ("ta1@d.org", "delete_custom_group", _custom("ta1@d.org", "Readers"), True),
+    ("tft@d.org", "create_custom_group", _custom("tft@d.org", "New"), False),
+    ("ta2@d.org", "create_custom_group", _custom("ta2@d.org", "New", IN_GROUP), False),
+    ("ta1@d.org", "create_custom_group", _custom("ta1@d.org", "New", "9999999999"), False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), V4)
+def test_v4_custom_groups(who: str, action: str, resource: dict[str, Any], allowed: bool) -> None:
+    """V4: own custom groups, from assigned groups' visible students, with PII_GROUP."""
+    _expect(ask(D, who, action, resource), allowed, "V4", fix=False)
+
+
+def test_v4_denial_fix_says_where_students_come_from() -> None:
+    """V4: a student from outside the assigned groups is denied with a fix naming the source."""
+    decision = ask(D, "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "N", NOT_IN_GROUP))
+    assert decision.fix is not None
+    assert "assigned groups" in decision.fix
+
+
+V5: list[Case] = [
+    (
+        "lc@d.org",
+        "create_aggregate_report",
+        {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}},
+        True,
+    ),
+    ("sc1@d.org", "view_aggregate_report", {"report": {"organizations": [SCHOOL_1]}}, True),
+    (
+        "sc1@d.org",
+        "export_aggregate_report",
+        {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}},
+        False,
+    ),
+    ("ta1@d.org", "create_aggregate_report", {"report": {"organizations": [SCHOOL_1]}}, False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), V5)
+def test_v5_aggregate_reports(
+    who: str, action: str, resource: dict[str, Any], allowed: bool
+) -> None:
+    """V5: CUSTOM_AGGREGATE_REPORTER covering every organization of the report."""
+    _expect(ask(D, who, action, resource), allowed, "V5")
+
+
+@pytest.mark.parametrize("orgs", [[], ["19647339999999"]])
+def test_v5_empty_or_unknown_report_is_denied(orgs: list[str]) -> None:
+    """V5: a report over no organization, or an unknown one, is denied."""
+    decision = ask(D, "lc@d.org", "create_aggregate_report", {"report": {"organizations": orgs}})
+    _expect(decision, False, "V5", fix=False)
+
+
+V6: list[Case] = [
+    ("sc1@d.org", "manage_resource_links", {"resource_link": {"organization": SCHOOL_1}}, True),
+    ("lc@d.org", "manage_resource_links", {"resource_link": {"organization": LEA}}, True),
+    ("sc1@d.org", "manage_resource_links", {"resource_link": {"organization": LEA}}, False),
+    ("ta1@d.org", "manage_resource_links", {"resource_link": {"organization": SCHOOL_1}}, False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), V6)
+def test_v6_resource_links(who: str, action: str, resource: dict[str, Any], allowed: bool) -> None:
+    """V6: INSTRUCTIONAL_RESOURCE_ADMIN covering the organization the link is published to."""
+    _expect(ask(D, who, action, resource), allowed, "V6")
+
+
+def test_v7_tools_for_teachers() -> None:
+    """V7: DL_END_USER anywhere opens Tools for Teachers; a user holding no role is denied."""
+    tft = {"tools_for_teachers": True}
+    _expect(ask(D, "tft@d.org", "access_tools_for_teachers", tft), True, "V7")
+    _expect(ask(D, "ta2@d.org", "access_tools_for_teachers", tft), True, "V7")
+    _expect(ask(D, "sup@d.org", "access_tools_for_teachers", tft), False, "V7")
+
+
+def test_v8_ia_administrator_sees_assigned_group_in_cers() -> None:
+    """V8: IA Administrator Only opens results of its assigned group in CERS, and only those."""
+    _expect(ask(D, "ia1@d.org", "view_student_results", _student(IN_GROUP)), True, "V1")
+    _expect(ask(D, "ia1@d.org", "view_student_results", _student(NOT_IN_GROUP)), False, "V1")
+
+
+# --- T, G9: test administration ----------------------------------------------------------------
+
+T1: list[tuple[str, str, str, bool]] = [
+    ("sc1@d.org", "administer_summative", SCHOOL_1, True),
+    ("ta1@d.org", "administer_summative", SCHOOL_1, True),
+    ("tate1@d.org", "administer_summative", SCHOOL_1, True),
+    ("te1@d.org", "administer_summative", SCHOOL_1, False),
+    ("ta1@d.org", "administer_summative", SCHOOL_2, False),
+    ("te1@d.org", "administer_alternate", SCHOOL_1, True),
+    ("ta1@d.org", "administer_alternate", SCHOOL_1, False),
+    ("ia1@d.org", "administer_interim", SCHOOL_1, True),
+    ("er1@d.org", "administer_interim", SCHOOL_1, False),
+    ("te1@d.org", "administer_practice", SCHOOL_1, True),
+    ("ia1@d.org", "administer_practice", SCHOOL_1, False),
+    ("se1@d.org", "administer_elpac", SCHOOL_1, True),
+    ("le@d.org", "administer_elpac", SCHOOL_2, True),
+    ("ete1@d.org", "administer_elpac", SCHOOL_1, True),
+    ("sc1@d.org", "administer_elpac", SCHOOL_1, False),
+    ("lc@d.org", "administer_summative", SCHOOL_2, True),
+    ("lc@d.org", "administer_summative", OTHER_SCHOOL, False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "code", "allowed"), T1)
+def test_t1_administer(who: str, action: str, code: str, allowed: bool) -> None:
+    """T1: who administers which tests, and an LEA coordinator across its LEA (decision)."""
+    _expect(ask(D, who, action, _org(code)), allowed, "T1")
+
+
+@pytest.mark.parametrize(
+    ("who", "code", "allowed"),
+    [
+        ("sc1@d.org", SCHOOL_1, True),
+        ("se1@d.org", SCHOOL_1, True),
+        ("lc@d.org", SCHOOL_2, True),
+        ("le@d.org", SCHOOL_2, True),
+        ("ta1@d.org", SCHOOL_1, False),
+        ("sc1@d.org", SCHOOL_2, False),
+    ],
+)
+def test_t2_test_settings(who: str, code: str, allowed: bool) -> None:
+    """T2: site and LEA coordinators of a program assign test settings; administrators do not."""
+    _expect(ask(D, who, "manage_test_settings", _org(code)), allowed, "T2")
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "allowed"),
+    [
+        ("te1@d.org", "hand_score_interim", True),
+        ("ia1@d.org", "hand_score_interim", True),
+        ("ete1@d.org", "hand_score_interim", False),
+        ("se1@d.org", "hand_score_interim", False),
+        ("ete1@d.org", "view_completion_status", True),
+        ("se1@d.org", "view_completion_status", True),
+        ("er1@d.org", "view_completion_status", False),
+    ],
+)
+def test_t3_hand_scoring_and_completion(who: str, action: str, allowed: bool) -> None:
+    """T3: hand scoring for CAASPP roles; completion status also for the ELPAC side (decision)."""
+    _expect(ask(D, who, action, _org(SCHOOL_1)), allowed, "T3")
+
+
+@pytest.mark.parametrize(
+    ("who", "code", "allowed"),
+    [
+        ("lc@d.org", SCHOOL_1, True),
+        ("lc@d.org", LEA, True),
+        ("sc1@d.org", SCHOOL_1, True),
+        ("le@d.org", SCHOOL_2, True),
+        ("sc1@d.org", SCHOOL_2, False),
+        ("sc1@d.org", LEA, False),
+        ("lc@d.org", OTHER_SCHOOL, False),
+        ("ta1@d.org", SCHOOL_1, False),
+    ],
+)
+def test_g9_upload_users(who: str, code: str, allowed: bool) -> None:
+    """G9: LEA coordinators upload for their LEA and its schools, site coordinators their school."""
+    _expect(ask(D, who, "upload_users", _org(code)), allowed, "G9")
+
+
+# --- G: grants and accounts ------------------------------------------------------------------
+
+G1: list[Case] = [
+    ("sup@d.org", "add_role", grant("new@d.org", "LEA ELPAC Coordinator", LEA), True),
+    ("sup@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", LEA), True),
+    ("lc@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", LEA), True),
+    ("le@d.org", "add_role", grant("new@d.org", "LEA ELPAC Coordinator", LEA), True),
+    ("lc@d.org", "add_role", grant("new@d.org", "LEA ELPAC Coordinator", LEA), False),
+    ("lc2@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", LEA), False),
+    (
+        "lc@d.org",
+        "add_role",
+        grant("new@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        False,
+    ),
+    ("sup@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", OTHER_LEA), False),
+    ("sc1@d.org", "add_role", grant("new@d.org", "LEA CAASPP Coordinator", LEA), False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), G1)
+def test_g1_lea_coordinators(
+    who: str, action: str, resource: dict[str, Any], allowed: bool
+) -> None:
+    """G1: the superintendent designates LEA coordinators; a primary adds secondaries only."""
+    _expect(ask(D, who, action, resource), allowed, "G1")
+
+
+def test_g1_superintendent_needs_the_programs_forms() -> None:
+    """G1, G10: a superintendent without the program's forms on file designates no one."""
+    d = build(
+        acct("sup@d.org", superintendent_of=LEA, forms={"ELPAC": ["agreement", "affidavit"]})
+    )
+    decision = ask(d, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA))
+    _expect(decision, False, "G1")
+    assert decision.fix is not None
+    assert "CAASPP agreement" in decision.fix
+    _expect(
+        ask(d, "sup@d.org", "add_role", grant("n@d.org", "LEA ELPAC Coordinator", LEA)), True, "G1"
+    )
+
+
+G2: list[Case] = [
+    ("lc@d.org", "add_role", grant("new@d.org", "CAASPP Test Administrator", SCHOOL_2), True),
+    ("lc@d.org", "add_role", grant("new@d.org", "CAASPP Test Administrator", OTHER_SCHOOL), False),
+    ("olc@o.org", "add_role", grant("new@d.org", "CAASPP Test Administrator", SCHOOL_1), False),
+    ("sc1@d.org", "add_role", grant("new@d.org", "CAASPP Test Administrator", SCHOOL_2), False),
+    (
+        "lc@d.org",
+        "add_role",
+        grant("new@d.org", "CAASPP Test Administrator", "19647339999999"),
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), G2)
+def test_g2_within_own_lea(who: str, action: str, resource: dict[str, Any], allowed: bool) -> None:
+    """G2: an actor grants only within its own LEA, at its level or lower."""
+    rule = "G2" if allowed is False else "G3"
+    _expect(ask(D, who, action, resource), allowed, rule, fix=False)
+
+
+def test_r2_role_at_the_wrong_level_is_denied() -> None:
+    """R2, G2: a school role cannot be granted at an LEA, nor an LEA role at a school."""
+    _expect(
+        ask(D, "lc@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", LEA)),
+        False,
+        "R2",
+        fix=False,
+    )
+    _expect(
+        ask(D, "lc@d.org", "add_role", grant("n@d.org", "Educator—District", SCHOOL_1)),
+        False,
+        "R2",
+        fix=False,
+    )
+
+
+G3: list[Case] = [
+    ("lc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", SCHOOL_2), True),
+    ("lc@d.org", "add_role", grant("n@d.org", "Tools for Teachers Only", LEA), True),
+    ("lc@d.org", "add_role", grant("n@d.org", "Tools for Teachers Only", SCHOOL_1), True),
+    ("lc@d.org", "add_role", grant("n@d.org", "Site ELPAC Coordinator", SCHOOL_1), False),
+    ("le@d.org", "add_role", grant("n@d.org", "LS Correspondence Administrator", LEA), True),
+    ("le@d.org", "add_role", grant("n@d.org", "Site ELPAC Coordinator", SCHOOL_2), True),
+    ("le@d.org", "add_role", grant("n@d.org", "IA Administrator Only", SCHOOL_2), True),
+    ("le@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", SCHOOL_2), False),
+    ("sc1@d.org", "add_role", grant("n@d.org", "Educator - Roster", SCHOOL_1), True),
+    ("sc1@d.org", "add_role", grant("n@d.org", "Tools for Teachers User", SCHOOL_1), True),
+    ("sc1@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", SCHOOL_1), False),
+    ("sc1@d.org", "add_role", grant("n@d.org", "ELPAC Test Examiner", SCHOOL_1), False),
+    ("se1@d.org", "add_role", grant("n@d.org", "LS Data Entry", SCHOOL_1), True),
+    ("se1@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1), False),
+    ("ta1@d.org", "add_role", grant("n@d.org", "Tools for Teachers Only", SCHOOL_1), False),
+    ("ets1@d.org", "add_role", grant("n@d.org", "Educator—Roster", SCHOOL_1), False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), G3)
+def test_g3_grant_matrix(who: str, action: str, resource: dict[str, Any], allowed: bool) -> None:
+    """G3: each coordinator grants the roles of its row, where the row says; others nothing."""
+    _expect(ask(D, who, action, resource), allowed, "G3")
+
+
+def test_g3_denial_fix_points_to_the_grant_matrix() -> None:
+    """G3: a denied grant says whom to ask."""
+    decision = ask(D, "ta1@d.org", "add_role", grant("n@d.org", "Educator—Roster", SCHOOL_1))
+    assert decision.fix is not None
+    assert "G3" in decision.fix
+
+
+def test_g3_charter_coordinator_grants_school_roles_at_its_charter() -> None:
+    """G3, O3: the LEA coordinator of a direct-funded charter grants school roles at the charter."""
+    d = build(acct("cc@d.org", "LEA CAASPP Coordinator", CHARTER, primary=True))
+    _expect(
+        ask(d, "cc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", CHARTER)),
+        True,
+        "G3",
+    )
+    _expect(
+        ask(d, "cc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", SCHOOL_1)),
+        False,
+        "G3",
+    )
+
+
+def test_g4_educator_district() -> None:
+    """G4: Educator—District is granted by the LEA CAASPP coordinator, not by others."""
+    _expect(
+        ask(D, "lc@d.org", "add_role", grant("n@d.org", "Educator – District", LEA)), True, "G4"
+    )
+    _expect(
+        ask(D, "le@d.org", "add_role", grant("n@d.org", "Educator—District", LEA)), False, "G3"
+    )
+
+
+def test_g5_site_coordinator_cannot_grant_a_role_it_holds_elsewhere() -> None:
+    """G5 (multi-role): a site coordinator who is a test examiner elsewhere grants it not here."""
+    d = build(
+        acct(
+            "jane@d.org",
+            roles=[("Site CAASPP Coordinator", SCHOOL_1), ("CAASPP Test Examiner", SCHOOL_2)],
+            credentialed=True,
+        ),
+        rule_set="multi-role",
+    )
+    te = grant("n@d.org", "CAASPP Test Examiner", SCHOOL_1, credentialed=True)
+    _expect(ask(d, "jane@d.org", "add_role", te), False, "G5")
+    ta = grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    _expect(ask(d, "jane@d.org", "add_role", ta), True, "G3")
+
+
+REMOVALS: list[Case] = [
+    ("sc1@d.org", "remove_role", grant("ta1@d.org", "CAASPP Test Administrator", SCHOOL_1), True),
+    ("lc@d.org", "remove_role", grant("sc1@d.org", "Site CAASPP Coordinator", SCHOOL_1), True),
+    ("sup@d.org", "remove_role", grant("lc@d.org", "LEA CAASPP Coordinator", LEA), True),
+    ("lc@d.org", "remove_role", grant("lc2@d.org", "LEA CAASPP Coordinator", LEA), True),
+    ("lc2@d.org", "remove_role", grant("lc@d.org", "LEA CAASPP Coordinator", LEA), False),
+    ("sc2@d.org", "remove_role", grant("ta1@d.org", "CAASPP Test Administrator", SCHOOL_1), False),
+    ("ta1@d.org", "remove_role", grant("ta1@d.org", "CAASPP Test Administrator", SCHOOL_1), False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), REMOVALS)
+def test_g6_remove_role_needs_power_to_grant(
+    who: str, action: str, resource: dict[str, Any], allowed: bool
+) -> None:
+    """G6: removing a role needs exactly the power to grant it there (a primary: the superintendent)."""
+    _expect(ask(D, who, action, resource), allowed, "G6")
+
+
+@pytest.mark.parametrize(
+    ("resource", "reason"),
+    [
+        (grant("nobody@d.org", "CAASPP Test Administrator", SCHOOL_1), "unknown account"),
+        (grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_1), "holds no"),
+        (
+            grant("ta1@d.org", "CAASPP Test Administrator", "19647339999999"),
+            "unknown organization",
+        ),
+    ],
+)
+def test_g6_remove_what_is_not_held_is_denied(resource: dict[str, Any], reason: str) -> None:
+    """G6: removing a role the account does not hold, or from no account, is denied."""
+    decision = ask(D, "sc1@d.org", "remove_role", resource)
+    assert not decision.allowed
+    assert reason in decision.reason
+
+
+def test_g6_governs_returns_the_grant_row() -> None:
+    """G6: governs() names the grant row by which the user may grant a role there."""
+    power = governs(D.user("sc1@d.org"), by_name("CAASPP Test Administrator"), SCHOOL_1)
+    assert power is not None
+    assert power.rule.grantor == "Site CAASPP Coordinator"
+    assert governs(D.user("sc1@d.org"), by_name("CAASPP Test Administrator"), SCHOOL_2) is None
+    assert governs(D.user("nobody@d.org"), by_name("CAASPP Test Administrator"), SCHOOL_1) is None
+
+
+G7: list[Case] = [
+    ("sc1@d.org", "reset_password", {"account": "ta1@d.org"}, True),
+    ("lc@d.org", "reset_password", {"account": "sc1@d.org"}, True),
+    ("lc@d.org", "reset_password", {"account": "ed@d.org"}, True),
+    ("ta1@d.org", "reset_password", {"account": "ta1@d.org"}, True),
+    ("sup@d.org", "reset_password", {"account": "sup@d.org"}, True),
+    ("ta1@d.org", "reset_password", {"account": "sc1@d.org"}, False),
+    ("sc2@d.org", "reset_password", {"account": "ta1@d.org"}, False),
+    ("lc@d.org", "reset_password", {"account": "le@d.org"}, False),
+    ("lc@d.org", "reset_password", {"account": "osc@o.org"}, False),
+]
+
+
+@pytest.mark.parametrize(("who", "action", "resource", "allowed"), G7)
+def test_g7_reset_password(who: str, action: str, resource: dict[str, Any], allowed: bool) -> None:
+    """G7: coordinators reset the passwords of staff they govern; every user its own."""
+    decision = ask(D, who, action, resource)
+    _expect(decision, allowed, "G7" if allowed else "G8")
+
+
+@pytest.mark.parametrize(
+    "action", ["edit_account", "deactivate_account", "reactivate_account", "delete_account"]
+)
+def test_g8_account_actions_need_governing_every_role(action: str) -> None:
+    """G8: whole-account actions are allowed when the actor governs every role of the account."""
+    d = build(
+        acct("sc1@d.org", "Site CAASPP Coordinator", SCHOOL_1),
+        acct("lc@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        acct(
+            "te@d.org",
+            roles=[("CAASPP Test Examiner", SCHOOL_1), ("CAASPP Test Examiner", SCHOOL_2)],
+            credentialed=True,
+        ),
+        acct("ta@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        acct("sup@d.org", superintendent_of=LEA),
+    )
+    _expect(ask(d, "sc1@d.org", action, {"account": "ta@d.org"}), True, "G8")
+    _expect(ask(d, "lc@d.org", action, {"account": "te@d.org"}), True, "G8")
+    _expect(ask(d, "sc1@d.org", action, {"account": "te@d.org"}), False, "G8")
+    _expect(ask(d, "lc@d.org", action, {"account": "sup@d.org"}), False, "G8", fix=False)
+    _expect(ask(d, "ta@d.org", action, {"account": "ta@d.org"}), False, "G8")
+
+
+def test_g8_unknown_account_is_denied() -> None:
+    """G8: an action on an account the directory does not hold is denied with a reason."""
+    decision = ask(D, "lc@d.org", "edit_account", {"account": "nobody@d.org"})
+    assert not decision.allowed
+    assert "unknown account" in decision.reason
+
+
+def test_g8_decide_on_a_stale_account_value() -> None:
+    """G8: an Account value no longer in the directory is denied, not raised on."""
+    from caaspp_authz import Account
+    from caaspp_authz.accounts import Email
+
+    decision = decide(D.user("lc@d.org"), Action.EDIT_ACCOUNT, Account(Email("gone@d.org")))
+    _expect(decision, False, "G8", fix=False)
+
+
+# --- G10, G11: forms and inactive accounts -----------------------------------------------------
+
+NO_FORMS = build(
+    acct("sc@d.org", "Site CAASPP Coordinator", SCHOOL_1, forms={"CAASPP": ["affidavit"]}),
+    acct("tft@d.org", "Tools for Teachers Only", SCHOOL_1, forms={}),
+    acct("ia@d.org", "IA Administrator Only", SCHOOL_1, forms={"CAASPP": ["affidavit"]}),
+    acct("ta@d.org", "CAASPP Test Administrator", SCHOOL_1),
+    students=[{"ssid": IN_GROUP, "school": SCHOOL_1}],
+    groups=[
+        {
+            "name": "P",
+            "school": SCHOOL_1,
+            "school_year": 2026,
+            "subject": "All",
+            "students": [IN_GROUP],
+            "users": ["ia@d.org"],
+        }
+    ],
+)
+
+
+def test_g10_missing_forms_grant_nothing_and_the_fix_names_them() -> None:
+    """G10: an assignment without its forms on file grants nothing; the fix lists the forms."""
+    decision = ask(NO_FORMS, "sc@d.org", "administer_summative", _org(SCHOOL_1))
+    _expect(decision, False, "G10")
+    assert decision.fix is not None
+    assert "CAASPP agreement" in decision.fix
+    student = ask(NO_FORMS, "sc@d.org", "view_student_results", _student(IN_GROUP))
+    _expect(student, False, "G10")
+
+
+def test_g10_both_programs_need_both_forms() -> None:
+    """G10: a role of both programs is not in force with one program's affidavit only."""
+    decision = ask(NO_FORMS, "ia@d.org", "view_student_results", _student(IN_GROUP))
+    _expect(decision, False, "G10")
+    assert decision.fix is not None
+    assert "ELPAC affidavit" in decision.fix
+
+
+def test_g10_grant_without_forms_names_the_forms() -> None:
+    """G10: a coordinator without its forms grants nothing, and the fix names the missing forms."""
+    decision = ask(NO_FORMS, "sc@d.org", "add_role", grant("n@d.org", "Educator—Roster", SCHOOL_1))
+    _expect(decision, False, "G10")
+    assert decision.fix is not None
+    assert "CAASPP agreement" in decision.fix
+
+
+def test_g10_tools_for_teachers_only_needs_no_forms() -> None:
+    """G10: Tools for Teachers Only is in force with no form on file."""
+    decision = ask(
+        NO_FORMS, "tft@d.org", "access_tools_for_teachers", {"tools_for_teachers": True}
+    )
+    _expect(decision, True, "V7")
+
+
+INACTIVE = build(
+    acct("sc@d.org", "Site CAASPP Coordinator", SCHOOL_1),
+    acct("old@d.org", "CAASPP Test Administrator", SCHOOL_1, active=False),
+)
+
+
+def test_g11_inactive_account_may_do_nothing() -> None:
+    """G11: an inactive account is denied every action, with how to reactivate it as the fix."""
+    decision = ask(
+        INACTIVE, "old@d.org", "access_tools_for_teachers", {"tools_for_teachers": True}
+    )
+    _expect(decision, False, "G11")
+    assert decision.fix is not None
+    assert "password reset" in decision.fix
+    _expect(ask(INACTIVE, "old@d.org", "reset_password", {"account": "old@d.org"}), False, "G11")
+
+
+def test_g11_grant_or_reset_reactivates_an_inactive_account() -> None:
+    """G11, G7: granting a role to an inactive account, or resetting its password, is allowed."""
+    _expect(
+        ask(
+            INACTIVE,
+            "sc@d.org",
+            "add_role",
+            grant("old@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        ),
+        True,
+        "G11",
+    )
+    _expect(ask(INACTIVE, "sc@d.org", "reset_password", {"account": "old@d.org"}), True, "G7")
+
+
+# --- E3–E5, R5, R6, R7 at grant time ---------------------------------------------------------
+
+
+def test_e2_same_role_at_another_site_is_granted() -> None:
+    """E2: an account may be given the role it holds at another site."""
+    te = grant("te1@d.org", "CAASPP Test Examiner", SCHOOL_2)
+    _expect(ask(D, "sc2@d.org", "add_role", te), True, "G3")
+
+
+def test_e3_different_role_at_another_site_is_denied() -> None:
+    """E3: under one-role-per-email a grant of a second, different role is denied."""
+    decision = ask(
+        D, "sc2@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_2)
+    )
+    _expect(decision, False, "E3")
+    assert decision.fix == "use a different e-mail address for this role"
+
+
+def test_e3_multi_role_allows_a_second_role() -> None:
+    """E3, E7: under multi-role the same grant is allowed."""
+    d = district(rule_set="multi-role")
+    _expect(
+        ask(d, "sc2@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_2)),
+        True,
+        "G3",
+    )
+
+
+def test_e4_second_role_at_one_site_names_the_highest() -> None:
+    """E4: a second role at one site is denied; the fix names the highest, or asks for an e-mail."""
+    higher = ask(
+        D, "lc@d.org", "add_role", grant("te1@d.org", "Site CAASPP Coordinator", SCHOOL_1)
+    )
+    _expect(higher, False, "E4")
+    assert higher.fix == "grant only `Site CAASPP Coordinator`, the highest"
+    incomparable = ask(
+        D, "sc1@d.org", "add_role", grant("te1@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    _expect(incomparable, False, "E4")
+    assert incomparable.fix == "use a different e-mail address"
+
+
+def test_e5_seed_example_site_coordinator_given_test_administrator_elsewhere() -> None:
+    """E5, E3: an active site coordinator at School B given a test administrator role at School A is refused."""
+    decision = ask(
+        D, "lc@d.org", "add_role", grant("sc2@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    _expect(decision, False, "E3")
+
+
+def test_r5_credential_is_needed_at_grant_time() -> None:
+    """R5: a role needing a credential is granted only with the credential attested or on file."""
+    te = "CAASPP Test Examiner"
+    denied = ask(D, "sc1@d.org", "add_role", grant("n@d.org", te, SCHOOL_1))
+    _expect(denied, False, "R5")
+    assert denied.fix is not None
+    assert "credentialed: true" in denied.fix
+    _expect(
+        ask(D, "sc1@d.org", "add_role", grant("n@d.org", te, SCHOOL_1, credentialed=True)),
+        True,
+        "G3",
+    )
+    _expect(ask(D, "sc2@d.org", "add_role", grant("te1@d.org", te, SCHOOL_2)), True, "G3")
+
+
+def test_r6_superintendent_designates_itself() -> None:
+    """R6, G1: the superintendent may designate itself LEA coordinator."""
+    d = build(acct("sup@d.org", superintendent_of=LEA))
+    _expect(
+        ask(
+            d,
+            "sup@d.org",
+            "add_role",
+            grant("sup@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        ),
+        True,
+        "G1",
+    )
+
+
+def test_r7_one_primary_per_lea_and_program() -> None:
+    """R7: a second primary is denied while one is in place; a secondary is allowed."""
+    second = ask(
+        D, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True)
+    )
+    _expect(second, False, "R7")
+    assert second.fix == "remove the current primary first, or grant a secondary"
+    d = build(acct("sup@d.org", superintendent_of=LEA))
+    first = ask(
+        d, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True)
+    )
+    _expect(first, True, "G1")
+
+
+def test_r7_primary_means_nothing_on_other_roles() -> None:
+    """R7: `primary` on a role without a primary is ignored at grant time."""
+    _expect(
+        ask(
+            D, "sc1@d.org", "add_role", grant("n@d.org", "Educator—Roster", SCHOOL_1, primary=True)
+        ),
+        True,
+        "G3",
+    )
+
+
+# --- deny by default -------------------------------------------------------------------------
+
+
+def test_unknown_principal_is_denied() -> None:
+    """E1: a principal with no account may do nothing."""
+    decision = ask(D, "nobody@d.org", "access_tools_for_teachers", {"tools_for_teachers": True})
+    _expect(decision, False, "E1", fix=False)
+
+
+def test_wrong_resource_kind_is_denied_not_raised() -> None:
+    """Deny by default: a typed but wrong resource is denied, never raised on."""
+    decision = decide(D.user("lc@d.org"), Action.VIEW_STUDENT_RESULTS, "1000000001")
+    assert not decision.allowed
+    assert "acts on a Student" in decision.reason
+    assert not can(D.user("lc@d.org"), Action.VIEW_GROUP, None)
+
+
+def test_decision_to_json() -> None:
+    """A decision serializes to the command-line decision line."""
+    decision = ask(D, "sc1@d.org", "view_student_results", _student(IN_GROUP))
+    assert decision.to_json() == {
+        "allowed": True,
+        "rules": list(decision.rules),
+        "reason": decision.reason,
+        "fix": None,
+    }
+
+
+def test_g5_applies_to_a_site_coordinator_at_a_direct_funded_charter() -> None:
+    """G5, O3: the site coordinator of a charter test site who examines elsewhere grants it not."""
+    d = build(
+        acct(
+            "cc@d.org",
+            roles=[("Site CAASPP Coordinator", CHARTER), ("CAASPP Test Examiner", OTHER_SCHOOL)],
+            credentialed=True,
+        ),
+        rule_set="multi-role",
+    )
+    te = grant("n@d.org", "CAASPP Test Examiner", CHARTER, credentialed=True)
+    _expect(ask(d, "cc@d.org", "add_role", te), False, "G5", fix=False)
+    ta = grant("n@d.org", "CAASPP Test Administrator", CHARTER)
+    _expect(ask(d, "cc@d.org", "add_role", ta), True, "G3")

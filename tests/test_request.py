@@ -1,0 +1,179 @@
+"""Examples for the request format: every resource kind, malformed and unknown input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from caaspp_authz import (
+    Account,
+    Action,
+    CustomGroup,
+    Grant,
+    GroupAssignment,
+    GroupKey,
+    Organization,
+    Report,
+    Request,
+    RequestError,
+    ResourceLink,
+    Student,
+    ToolsForTeachers,
+    Unknown,
+)
+from tests.builders import IN_GROUP, LEA, SCHOOL_1, ask, district, grant, key
+
+D = district()
+
+
+def _request(action: str, resource: dict[str, Any], principal: str = "sc1@d.org") -> Request:
+    return Request.from_json({"principal": principal, "action": action, "resource": resource}, D)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "kind"),
+    [
+        ("view_student_results", {"student": IN_GROUP}, Student),
+        ("view_group", {"group": key("Period 1")}, GroupKey),
+        (
+            "assign_group",
+            {"group_assignment": {"group": key("Period 1"), "to": "te1@d.org"}},
+            GroupAssignment,
+        ),
+        (
+            "create_custom_group",
+            {"custom_group": {"owner": "sc1@d.org", "name": "C", "students": []}},
+            CustomGroup,
+        ),
+        ("view_custom_group", {"custom_group": {"owner": "sc1@d.org", "name": "C"}}, CustomGroup),
+        ("create_aggregate_report", {"report": {"organizations": [SCHOOL_1]}}, Report),
+        ("manage_resource_links", {"resource_link": {"organization": SCHOOL_1}}, ResourceLink),
+        ("access_tools_for_teachers", {"tools_for_teachers": True}, ToolsForTeachers),
+        ("administer_summative", {"organization": SCHOOL_1}, Organization),
+        ("upload_users", {"organization": LEA}, Organization),
+        ("reset_password", {"account": "TA1@d.org"}, Account),
+        ("add_role", grant("n@d.org", "Educator - Roster", SCHOOL_1, credentialed=True), Grant),
+    ],
+)
+def test_every_resource_kind_resolves(action: str, resource: dict[str, Any], kind: type) -> None:
+    """Each resource kind of the request format resolves to its resource value."""
+    request = _request(action, resource)
+    assert isinstance(request.resource, kind)
+    assert request.action is Action(action)
+    assert request.user.email == "sc1@d.org"
+
+
+def test_grant_reads_role_spelling_and_flags() -> None:
+    """R3: a grant's role may use any spelling; `primary` and `credentialed` are read."""
+    request = _request(
+        "add_role", grant("N@d.org", "Test Administrator", SCHOOL_1, credentialed=True)
+    )
+    resource = request.resource
+    assert isinstance(resource, Grant)
+    assert (resource.to, resource.organization) == ("n@d.org", SCHOOL_1)
+    assert resource.role.name == "CAASPP Test Administrator"
+    assert (resource.primary, resource.credentialed) == (False, True)
+
+
+@pytest.mark.parametrize(
+    "request_json",
+    [
+        [],
+        {"principal": "sc1@d.org", "action": "fly", "resource": {"tools_for_teachers": True}},
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"tools_for_teachers": True},
+        },
+        {"principal": "sc1@d.org", "action": "view_group", "resource": {"planet": 1}},
+        {"principal": "sc1@d.org", "action": "view_group", "resource": {}},
+        {"principal": "sc1@d.org", "action": "view_group", "resource": []},
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"group": {"school": SCHOOL_1, "school_year": "2026", "name": "P"}},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"group": {"school": "1.9E+13", "school_year": 2026, "name": "P"}},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"group": {"school": SCHOOL_1, "school_year": 2026, "name": 1}},
+        },
+        {"principal": "not-an-email", "action": "view_group", "resource": {"group": key("P")}},
+        {"principal": 7, "action": "view_group", "resource": {"group": key("P")}},
+        {
+            "principal": "sc1@d.org",
+            "action": "access_tools_for_teachers",
+            "resource": {"tools_for_teachers": 1},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "create_custom_group",
+            "resource": {"custom_group": {"owner": "sc1@d.org", "name": "C", "students": "1"}},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "create_aggregate_report",
+            "resource": {"report": {"organizations": SCHOOL_1}},
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "add_role",
+            "resource": grant("n@d.org", "Educator—Roster", SCHOOL_1, credentialed="no"),
+        },
+        {
+            "principal": "sc1@d.org",
+            "action": "view_group",
+            "resource": {"group": key("P")},
+            "extra": 1,
+        },
+    ],
+)
+def test_malformed_requests_raise(request_json: Any) -> None:
+    """Malformed requests (shape, action, resource kind, field types) raise RequestError."""
+    with pytest.raises(RequestError):
+        Request.from_json(request_json, D)
+
+
+@pytest.mark.parametrize(
+    ("principal", "action", "resource", "reason"),
+    [
+        ("nobody@d.org", "view_group", {"group": key("Period 1")}, "no account"),
+        (
+            "sc1@d.org",
+            "administer_summative",
+            {"organization": "19647339999999"},
+            "unknown organization",
+        ),
+        ("sc1@d.org", "view_student_results", {"student": "9999999999"}, "unknown student"),
+        ("sc1@d.org", "view_group", {"group": key("Nope")}, "no group"),
+        ("sc1@d.org", "reset_password", {"account": "nobody@d.org"}, "unknown account"),
+        ("sc1@d.org", "add_role", grant("n@d.org", "Principal", SCHOOL_1), "unknown role"),
+        ("sc1@d.org", "create_group", {"group": key("Period 1")}, "already exists"),
+        (
+            "ta1@d.org",
+            "create_custom_group",
+            {"custom_group": {"owner": "ta1@d.org", "name": "Readers", "students": []}},
+            "already exists",
+        ),
+    ],
+)
+def test_unknown_names_are_denied_with_a_reason(
+    principal: str, action: str, resource: dict[str, Any], reason: str
+) -> None:
+    """Unknown principal, organization, student, group, account or role is denied, not raised."""
+    decision = ask(D, principal, action, resource)
+    assert not decision.allowed
+    assert reason in decision.reason
+
+
+def test_unknown_resource_value_is_denied() -> None:
+    """An Unknown resource is denied for every action, naming what was unknown."""
+    request = _request("view_student_results", {"student": "9999999999"})
+    assert request.resource == Unknown("student", "9999999999")
+    assert request.decide().reason == "unknown student `9999999999`"
