@@ -136,6 +136,7 @@ MODULES = (
     "resources",
     "cde",
     "cli",
+    "uploads",
 )
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "groups_csv",
     "iter_group_problems",
     "iter_user_problems",
+    "problem_json",
     "users_csv",
     "validate_groups",
     "validate_users",
