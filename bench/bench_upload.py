@@ -11,7 +11,11 @@ runs each measurement in a fresh subprocess so that peak memory is that measurem
 
 - ``csv``: the standard ``csv`` module reading the file, doing nothing with the rows;
 - ``records``: the library's streaming reader (``caaspp_authz._csvread``) alone;
-- ``validate``: ``caaspp_authz.uploads.validate_users`` on the file.
+- ``validate``: ``caaspp_authz.uploads.validate_users`` on the file, under the default
+  ``one-role-per-email`` rule set (which keeps, per e-mail of the file, its first row and role
+  for E5);
+- ``multi``: the same under the ``multi-role`` rule set, where E3–E5 do not apply (E7) and
+  nothing is kept per new e-mail.
 
 It prints rows per second, the time relative to bare ``csv`` parsing, and the peak resident
 memory the measurement added (``resource.getrusage`` maxrss after the run minus before it).
@@ -106,7 +110,10 @@ def worker(mode: str, path: str, directory_path: str) -> dict[str, Any]:
     from caaspp_authz._csvread import iter_records
     from caaspp_authz.uploads import validate_users
 
-    directory = load_directory(directory_path)
+    mapping = json.loads(Path(directory_path).read_text(encoding="utf-8"))
+    if mode == "multi":
+        mapping["rule_set"] = "multi-role"
+    directory = load_directory(mapping)
     before = _maxrss_kib()
     start = time.perf_counter()
     rows = 0
@@ -165,7 +172,7 @@ def main() -> None:
             path = Path(tmp) / f"users_{size}.csv"
             write_file(path, size)
             base = None
-            for mode in ("csv", "records", "validate"):
+            for mode in ("csv", "records", "validate", "multi"):
                 r = _measure(mode, path, directory_path)
                 if r["rows"] != size or r["problems"]:
                     raise SystemExit(f"{mode}: read {r['rows']} rows, {r['problems']} problems")
