@@ -606,8 +606,10 @@ class _UserCheck:
             self.kept.append(
                 UserRow(row, first.strip(), last.strip(), cds, email, phone.strip(), role)
             )
-        if not self.one_role or email in self.accounts:
+        if email in self.accounts:
             return self._email_rules(row, email, role, cds)
+        if not self.one_role:  # E7: nothing to keep for a new e-mail
+            return ()
         new = self.new
         packed = new.get(email)  # E5, inline: a new e-mail's first row, org and role
         if packed is None:
