@@ -136,6 +136,8 @@ MODULES = (
     "resources",
     "cde",
     "cli",
+    "queries",
+    "strategies",
     "uploads",
 )
 

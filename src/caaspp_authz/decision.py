@@ -142,8 +142,8 @@ class ActionRule:
 
 def _holds(user: User, name: str, code: str) -> bool:
     """The user holds permission/capability ``name`` at an organization covering ``code`` (O4)."""
-    held = user.scopes.get(name)
-    return held is not None and not held.isdisjoint(user.directory.tree.covering(code))
+    reach = user.reach.get(name)
+    return reach is not None and code in reach
 
 
 def _dormant(user: User, name: str, code: str) -> str | None:
@@ -152,7 +152,7 @@ def _dormant(user: User, name: str, code: str) -> str | None:
     if account is None:
         return None
     covering = user.directory.tree.covering(code)
-    for a in account.assignments:
+    for a in _in_order(account.assignments):
         carries = {p.value for p in a.role.permissions} | {c.value for c in a.role.capabilities}
         if name in carries and a.org in covering and not account.in_force(a):
             return _not_in_force(account, a)
@@ -210,6 +210,12 @@ def _dormant_grant(user: User, role: Role, code: str, *, primary: bool) -> Decis
     return None
 
 
+def _in_order(assignments: tuple[Assignment, ...]) -> list[Assignment]:
+    """Assignments in a fixed order, so that a reason never depends on how a directory lists
+    them (P4: a user's access is the union of its assignments, in no order)."""
+    return sorted(assignments, key=lambda a: (a.role.name, a.org, a.primary))
+
+
 def _denied_over(user: User, name: str, code: str, rules: tuple[str, ...]) -> Decision:
     """A denial for lack of ``name`` over ``code``, naming missing forms where that is why."""
     dormant = _dormant(user, name, code)
@@ -245,13 +251,14 @@ _ALLOW_GROUP = _allow(
 
 def _student_allowance(user: User, student: Student) -> Decision | None:
     """V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group."""
-    school, lea = student.school, student.lea
-    pii = user.scopes.get(_PII)
-    if pii is not None and (school in pii or lea in pii):
+    school = student.school
+    reach = user.reach
+    pii = reach.get(_PII)
+    if pii is not None and school in pii:
         return _ALLOW_PII
     if student.ssid in user.group_students:
-        held = user.scopes.get(_PII_GROUP)
-        if held is not None and (school in held or lea in held):
+        held = reach.get(_PII_GROUP)
+        if held is not None and school in held:
             return _ALLOW_GROUP
     return None
 
@@ -501,7 +508,7 @@ def _account_action(*, self_allowed: bool) -> Callable[[User, Account], Decision
                 _ACCOUNT_ACTION_RULES,
                 f"`{current.email}` holds no role, so no one else governs it",
             )
-        for a in current.assignments:
+        for a in _in_order(current.assignments):
             if governs(user, a.role, a.org, primary=a.primary) is None:
                 return _deny(
                     _ACCOUNT_ACTION_RULES,
@@ -566,7 +573,7 @@ def _add_role(user: User, grant: Grant) -> Decision:
                 "remove the current primary first, or grant a secondary",
             )
     if target is not None and directory.rule_set is RuleSet.ONE_ROLE_PER_EMAIL:
-        others = [a for a in target.assignments if a.role != role]
+        others = [a for a in _in_order(target.assignments) if a.role != role]
         same_site = [a for a in others if a.org == code]
         if same_site:
             top = highest([role, *(a.role for a in same_site)])

@@ -41,8 +41,10 @@ class User:
     """An account as the decision sees it: its in-force scopes, precomputed (O4, P4, G10, G11).
 
     ``scopes`` maps a permission's or capability's value to the organizations where the user
-    holds it through an in-force assignment (not expanded to schools; an LEA covers its schools
-    by O4). A user the directory does not know has no account and may do nothing.
+    holds it through an in-force assignment; ``reach`` maps it to every organization that
+    holding covers (O4: an LEA and each of its schools). Decisions read ``reach``, so a scope
+    check is one set lookup and trusts nothing a caller put on a resource. Equal sets are
+    shared between users. A user the directory does not know has no account and may do nothing.
     """
 
     email: Email
@@ -50,6 +52,7 @@ class User:
     directory: Directory = attrs.field(repr=False)
     active: bool
     scopes: Mapping[str, frozenset[CDSCode]]
+    reach: Mapping[str, frozenset[CDSCode]]
     in_force: tuple[Assignment, ...]
     grant_powers: tuple[GrantPower, ...]
     groups: frozenset[GroupKey]
@@ -62,8 +65,7 @@ class User:
 
     def covers(self, name: str, code: str) -> bool:
         """Whether the user holds ``name`` at an organization covering ``code`` (O4)."""
-        held = self.scopes.get(name)
-        return held is not None and not held.isdisjoint(self.directory.tree.covering(code))
+        return code in self.reach.get(name, _EMPTY)
 
     def __repr__(self) -> str:
         return f"User({self.email!r})"
@@ -84,6 +86,8 @@ class Directory:
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
     _users: dict[Email, User] = attrs.field(factory=dict, repr=False)
+    _sets: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
+    _reaches: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     # Reverse indexes for the queries (caaspp_authz.queries), filled once by build.
     holders: Mapping[str, Mapping[CDSCode, tuple[Email, ...]]] = attrs.field(
         factory=dict, repr=False
@@ -191,6 +195,7 @@ class Directory:
             directory=self,
             active=False,
             scopes={},
+            reach={},
             in_force=(),
             grant_powers=(),
             groups=frozenset(),
@@ -202,6 +207,18 @@ class Directory:
         """Every account's :class:`User`, in directory order."""
         return iter(self._users.values())
 
+    def _shared(self, codes: frozenset[CDSCode]) -> frozenset[CDSCode]:
+        """One frozenset object for each distinct set of codes, shared between users."""
+        return self._sets.setdefault(codes, codes)
+
+    def _reach_of(self, held: frozenset[CDSCode]) -> frozenset[CDSCode]:
+        """Every organization a holding at ``held`` covers (O4), computed once per distinct set."""
+        found = self._reaches.get(held)
+        if found is None:
+            found = self._shared(frozenset(c for code in held for c in self.tree.covered_by(code)))
+            self._reaches[held] = found
+        return found
+
     def _make_user(self, email: Email) -> User:
         account = self.accounts[email]
         in_force = tuple(a for a in account.assignments if account.in_force(a))  # G10
@@ -211,6 +228,7 @@ class Directory:
                 scopes.setdefault(p.value, set()).add(a.org)
             for c in a.role.capabilities:
                 scopes.setdefault(c.value, set()).add(a.org)
+        held = {name: self._shared(frozenset(codes)) for name, codes in scopes.items()}
         powers: list[GrantPower] = []
         for a in in_force:
             org = self.tree.organizations[a.org]
@@ -241,7 +259,8 @@ class Directory:
             account=account,
             directory=self,
             active=account.active,
-            scopes={k: frozenset(v) for k, v in scopes.items()},
+            scopes=held,
+            reach={name: self._reach_of(codes) for name, codes in held.items()},
             in_force=in_force,
             grant_powers=tuple(powers),
             groups=frozenset(g.key for g in assigned),
@@ -382,7 +401,7 @@ def _students(
                 )
             )
             continue
-        found[s.ssid] = s if s.lea == org.lea_code else attrs.evolve(s, lea=org.lea_code)
+        found[s.ssid] = s
     return found
 
 

@@ -23,7 +23,7 @@ from itertools import pairwise
 from typing import Any, TypeVar, overload
 
 from caaspp_authz.catalog import ROLES, Capability, Permission, Role, Where, by_name
-from caaspp_authz.decision import POLICY, Action, can, governs
+from caaspp_authz.decision import POLICY, Action, can, governs, sees_student
 from caaspp_authz.directory import Directory, GrantPower, User
 from caaspp_authz.errors import RequestError
 from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, is_lea_code
@@ -65,28 +65,13 @@ def _acts(user: User) -> bool:
 
 
 def _covered(user: User, name: str) -> frozenset[CDSCode]:
-    """Every organization over which the user holds ``name`` (O4): where it is held, and the
-    schools of an LEA where it is held."""
-    held = user.scopes.get(name)
-    if not held:
-        return _EMPTY
-    tree = user.directory.tree
-    found: set[CDSCode] = set()
-    for code in held:
-        found.update(tree.covered_by(code))
-    return frozenset(found)
+    """Every organization over which the user holds ``name`` (O4), precomputed per user."""
+    return user.reach.get(name, _EMPTY)
 
 
 def _sees(user: User, student: Student) -> bool:
     """V1, V2: PII over the student's school, or PII_GROUP there and an assigned group."""
-    pii = user.scopes.get(_PII)
-    school, lea = student.school, student.lea
-    if pii is not None and (school in pii or lea in pii):
-        return True
-    if student.ssid in user.group_students:
-        held = user.scopes.get(_PII_GROUP)
-        return held is not None and (school in held or lea in held)
-    return False
+    return sees_student(user, student)
 
 
 # --- visible ---------------------------------------------------------------------------------
@@ -100,28 +85,22 @@ def _only(items: Sequence[object], kind: type) -> bool:
 def _filter_students(user: User, action: Action, items: Sequence[Any]) -> list[Any]:
     """V1, V2: PII over the student's school or LEA, or the PII_GROUP path (G11 checked).
 
-    The fast path reads ``school``, ``lea`` and ``ssid`` without a type test; ``can`` denies
-    anything but a :class:`Student`, so only what it keeps needs one, and anything without
-    those attributes sends the whole list to the exact path.
+    The fast path reads ``school`` and ``ssid`` without a type test; ``can`` denies anything
+    but a :class:`Student`, so only what it keeps needs one, and anything without those
+    attributes sends the whole list to the exact path.
     """
-    pii = user.scopes.get(_PII, _EMPTY)
+    pii = user.reach.get(_PII, _EMPTY)
     mine = user.group_students
-    group = user.scopes.get(_PII_GROUP, _EMPTY) if mine else _EMPTY
+    group = user.reach.get(_PII_GROUP, _EMPTY) if mine else _EMPTY
     if not pii and not group:
         return []
     try:
         if not group:
-            found = [s for s in items if s.school in pii or s.lea in pii]
+            found = [s for s in items if s.school in pii]
         elif not pii:
-            found = [s for s in items if s.ssid in mine and (s.school in group or s.lea in group)]
+            found = [s for s in items if s.ssid in mine and s.school in group]
         else:
-            found = [
-                s
-                for s in items
-                if s.school in pii
-                or s.lea in pii
-                or (s.ssid in mine and (s.school in group or s.lea in group))
-            ]
+            found = [s for s in items if s.school in pii or (s.ssid in mine and s.school in group)]
     except (AttributeError, TypeError):  # not all students: decide each
         found = None
     if found is not None and _only(found, Student):
@@ -208,12 +187,12 @@ def _directory_students(user: User) -> list[Student]:
     by_school = directory.students_by_school
     opened = _covered(user, _PII)
     blocks = [block for school in opened if (block := by_school.get(school))]
-    group = user.scopes.get(_PII_GROUP)
+    group = user.reach.get(_PII_GROUP)
     extra: list[Student] = []
     if group:
         for ssid in user.group_students:
             s = directory.students.get(ssid)
-            if s is not None and s.school not in opened and (s.school in group or s.lea in group):
+            if s is not None and s.school not in opened and s.school in group:
                 extra.append(s)
     return _in_order(blocks, extra, directory.student_positions)
 
@@ -291,7 +270,7 @@ def _who_student(directory: Directory, action: Action, resource: object) -> set[
     PII_GROUP at the school or LEA."""
     if not isinstance(resource, Student):
         return set()
-    where = (resource.school, resource.lea)
+    where = directory.tree.covering(resource.school)
     found = _held(directory, _PII, where)
     groups = directory.groups_by_student.get(resource.ssid, ())
     if groups:

@@ -53,16 +53,10 @@ def _codes(values: Iterable[CDSCode]) -> tuple[CDSCode, ...]:
 
 @attrs.frozen
 class Student:
-    """A student, by SSID, and the school where its results were earned (V1).
-
-    ``lea`` is the school's LEA, kept here so that a scope check is two set lookups.
-    """
+    """A student, by SSID, and the school where its results were earned (V1)."""
 
     ssid: str
     school: CDSCode
-    lea: CDSCode = attrs.field(
-        default=attrs.Factory(lambda self: self.school, takes_self=True), eq=False
-    )
 
 
 @attrs.frozen

@@ -122,13 +122,12 @@ def _read(data: Mapping[str, Any]) -> Directory:
     orgs: list[Organization] = []
     for i, item in enumerate(r.items(data, "organizations", required=True), start=1):
         orgs.extend(_org(r, item, f"organization {i}"))
-    lea_of = {o.cds: o for o in orgs}
     accounts = [
         a
         for i, item in enumerate(r.items(data, "accounts", required=False), start=1)
         for a in _account(r, item, f"account {i}")
     ]
-    students = _students(r, r.items(data, "students", required=False), lea_of)
+    students = _students(r, r.items(data, "students", required=False))
     groups = [
         g
         for i, item in enumerate(r.items(data, "groups", required=False), start=1)
@@ -160,9 +159,10 @@ def _read(data: Mapping[str, Any]) -> Directory:
     return directory
 
 
-def _students(r: _Reader, items: list[Any], orgs: Mapping[CDSCode, Organization]) -> list[Student]:
+def _students(r: _Reader, items: list[Any]) -> list[Student]:
     """The students, each school code checked once however many students it has (O5)."""
-    schools: dict[str, tuple[CDSCode, CDSCode] | str] = {}
+    schools: dict[str, CDSCode] = {}
+    bad: dict[str, str] = {}
     students: list[Student] = []
     for i, item in enumerate(items, start=1):
         if not isinstance(item, Mapping):
@@ -177,20 +177,16 @@ def _students(r: _Reader, items: list[Any], orgs: Mapping[CDSCode, Organization]
                 "U2", f"student `{ssid}`", f"field `school` must be text, not `{school_text!r}`"
             )
             continue
-        place = schools.get(school_text)
-        if place is None:
+        school = schools.get(school_text)
+        if school is None and school_text not in bad:
             try:
-                school = parse_cds(school_text)
+                school = schools[school_text] = parse_cds(school_text)
             except InvalidCDSCode as exc:
-                place = str(exc)
-            else:
-                org = orgs.get(school)
-                place = (school, org.lea_code if org else school)
-            schools[school_text] = place
-        if isinstance(place, str):
-            r.fail("O5", f"student `{ssid}`", place, school_text, column="school")
+                bad[school_text] = str(exc)
+        if school is None:
+            r.fail("O5", f"student `{ssid}`", bad[school_text], school_text, column="school")
             continue
-        students.append(Student(ssid, *place))
+        students.append(Student(ssid, school))
     return students
 
 

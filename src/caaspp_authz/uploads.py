@@ -1306,10 +1306,7 @@ def apply_groups(source: Source, directory: Directory, *, uploader: str) -> Uplo
         left.extend(MemberChange(key, "student", s) for s in sorted(before_s - students))
         left.extend(MemberChange(key, "user", u) for u in sorted(before_u - users))
         groups[key] = Group(key, seen.subject or (old.subject if old else "All"), students, users)
-    new_students = [
-        Student(ssid, school, directory.tree.organizations[school].lea_code)
-        for ssid, school in check.new_students.items()
-    ]
+    new_students = [Student(ssid, school) for ssid, school in check.new_students.items()]
     new_directory = _rebuild(
         directory,
         students=[*directory.students.values(), *new_students],

@@ -110,7 +110,7 @@ def directories(draw: st.DrawFn) -> Directory:
             )
         )
     students = [
-        Student(f"{1_000_000_000 + i}", draw(st.sampled_from(schools)), LEA)
+        Student(f"{1_000_000_000 + i}", draw(st.sampled_from(schools)))
         for i in range(draw(st.integers(0, 6)))
     ]
     groups = []

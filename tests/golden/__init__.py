@@ -1,0 +1,1 @@
+"""The golden decision table: who may do what, enumerated exhaustively."""
