@@ -138,6 +138,7 @@ MODULES = (
     "cli",
     "queries",
     "strategies",
+    "uploads",
 )
 
 

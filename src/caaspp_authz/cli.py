@@ -131,3 +131,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         print(f"caaspp-authz: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return status
+
+
+from caaspp_authz import _cli_uploads  # noqa: E402  (registers the upload commands)
+
+COMMANDS.extend(_cli_uploads.COMMANDS)

@@ -1,0 +1,325 @@
+"""The TOMS user upload validator: one test a rule (U1, U3, U4, U6, R2–R5, O4, O5, E1–E7, G3,
+G6, G9)."""
+
+from __future__ import annotations
+
+from caaspp_authz import Directory, Severity, role
+from caaspp_authz.uploads import USER_HEADER, Validation, iter_user_problems, validate_users
+from tests.conftest import EXAMPLES
+from tests.uploadfiles import (
+    COORDINATOR,
+    ELEMENTARY,
+    HIGH,
+    LEA,
+    MIDDLE,
+    SITE,
+    csv_bytes,
+    multi_role,
+    user_row,
+    users,
+)
+
+
+def _check(data: bytes, directory: Directory, uploader: str = COORDINATOR) -> Validation:
+    return validate_users(data, directory, uploader=uploader)
+
+
+def _rules(v: Validation) -> list[tuple[int | None, str, str]]:
+    return [(p.row, p.rule, p.severity.value) for p in v.problems]
+
+
+def test_example_file_is_valid(example: Directory) -> None:
+    """The shipped example upload validates as the LEA CAASPP coordinator."""
+    v = validate_users(EXAMPLES / "users_upload.csv", example, uploader=COORDINATOR)
+    assert v.valid
+    assert v.rows == 6
+
+
+def test_example_errors_file_reports_each_mistake(example: Directory) -> None:
+    """U2: the shipped file of mistakes reports each one, on its row, all at once."""
+    v = validate_users(EXAMPLES / "users_upload_errors.csv", example, uploader=COORDINATOR)
+    assert not v.valid
+    assert _rules(v) == [
+        (2, "O5", "error"),
+        (3, "R4", "error"),
+        (4, "R3", "warning"),
+        (5, "E6", "error"),
+        (7, "E5", "error"),
+        (8, "E5", "error"),
+    ]
+
+
+def test_header_must_name_six_columns_in_order(example: Directory) -> None:
+    """U1: a header out of order is an error on row 1 naming the expected column."""
+    header = list(USER_HEADER)
+    header[2], header[3] = header[3], header[2]
+    v = _check(csv_bytes([user_row()], header=header), example)
+    assert {(p.row, p.rule, p.column) for p in v.problems} == {
+        (1, "U1", "CDS Code"),
+        (1, "U1", "E-mail Address"),
+    }
+
+
+def test_header_matches_case_insensitively(example: Directory) -> None:
+    """U1: header names match whatever their case."""
+    header = [h.upper() for h in USER_HEADER]
+    assert _check(csv_bytes([user_row()], header=header), example).problems == ()
+
+
+def test_header_missing_and_extra_columns(example: Directory) -> None:
+    """U1: a missing column and a seventh column are both errors."""
+    short = _check(csv_bytes([], header=USER_HEADER[:5]), example)
+    assert [(p.rule, p.column) for p in short.problems] == [("U1", "Role in Organization")]
+    long = _check(csv_bytes([], header=[*USER_HEADER, "Fax"]), example)
+    assert [(p.rule, p.value) for p in long.problems] == [("U1", "Fax")]
+
+
+def test_every_field_is_required(example: Directory) -> None:
+    """U1: an empty first name and an empty phone are each an error with the column."""
+    v = _check(users(user_row(first=" ", phone="")), example)
+    assert [(p.row, p.rule, p.column) for p in v.problems] == [
+        (2, "U1", "First Name"),
+        (2, "U1", "Telephone Number"),
+    ]
+
+
+def test_a_comma_in_an_unquoted_field_breaks_the_record(example: Directory) -> None:
+    """U3: a row with seven fields is one error naming the likely cause."""
+    data = (
+        users() + b"Ann,Lee,Jr.," + MIDDLE.encode() + b",a@example.org,213,Educator - Roster\r\n"
+    )
+    v = _check(data, example)
+    assert [(p.row, p.rule) for p in v.problems] == [(2, "U3")]
+    assert v.problems[0].fix is not None
+    assert "double quotes" in v.problems[0].fix
+
+
+def test_quoted_comma_is_accepted(example: Directory) -> None:
+    """U3: a quoted field with a comma inside is one field."""
+    assert _check(users(user_row(last="Lee, Jr.")), example).problems == ()
+
+
+def test_formula_values_are_warned(example: Directory) -> None:
+    """U3: `=HYPERLINK(...)` and a leading `+ - @` in name or phone fields are warnings."""
+    v = _check(
+        users(
+            user_row("a1@example.org", first='=HYPERLINK("http://x","y")'),
+            user_row("a2@example.org", last="@SUM(A1)"),
+            user_row("a3@example.org", phone="+1 213 555 0100"),
+            user_row("a4@example.org", first="-Ann"),
+        ),
+        example,
+    )
+    assert v.valid
+    assert [(p.row, p.rule, p.column) for p in v.problems] == [
+        (2, "U3", "First Name"),
+        (3, "U3", "Last Name"),
+        (4, "U3", "Telephone Number"),
+        (5, "U3", "First Name"),
+    ]
+
+
+def test_role_spelled_any_listed_way(example: Directory) -> None:
+    """R3: the hyphen, en dash and em dash spellings of an Educator role are all exact."""
+    rows = [
+        user_row(f"p{i}@example.org", role=spelling)
+        for i, spelling in enumerate(
+            ["Educator—Roster", "Educator - Roster", "Educator – Roster"], start=1
+        )
+    ]
+    assert _check(users(*rows), example).problems == ()
+
+
+def test_legacy_name_is_a_warning_naming_the_current_role(example: Directory) -> None:
+    """R3, R4: a legacy name is accepted with a warning that names the current role."""
+    v = _check(users(user_row(role="Test Administrator")), example)
+    assert v.valid
+    [p] = v.problems
+    assert (p.rule, p.severity) == ("R3", Severity.WARNING)
+    assert "CAASPP Test Administrator" in p.message
+
+
+def test_role_typo_is_an_error_with_the_closest_role(example: Directory) -> None:
+    """R4: a near miss (case, spaces, typo) is an error whose fix is the closest spelling."""
+    for text, closest in [
+        ("caaspp test administrator", "CAASPP Test Administrator"),
+        ("CAASPP  Test Administrator", "CAASPP Test Administrator"),
+        ("Educator Roster", "Educator—Roster"),
+    ]:
+        [p] = _check(users(user_row(role=text)), example).problems
+        assert (p.rule, p.column, p.value) == ("R4", "Role in Organization", text)
+        assert p.fix is not None
+        assert role(p.fix.removeprefix("write `").removesuffix("`")).name == closest
+
+
+def test_cds_in_scientific_notation_says_digits_are_lost(example: Directory) -> None:
+    """O5: a CDS code a spreadsheet made scientific is an error saying to re-enter it as text."""
+    [p] = _check(users(user_row(cds="1.96473E+13")), example).problems
+    assert (p.rule, p.column, p.value) == ("O5", "CDS Code", "1.96473E+13")
+    assert "scientific notation" in p.message
+    assert p.fix is not None
+    assert "text" in p.fix
+
+
+def test_cds_lost_leading_zero_suggests_the_code(example: Directory) -> None:
+    """O5: a 13-digit code is an error whose fix restores the zero."""
+    [p] = _check(users(user_row(cds="1611921234567")), example).problems
+    assert p.rule == "O5"
+    assert p.fix == "write `01611921234567`"
+
+
+def test_unknown_organization(example: Directory) -> None:
+    """O4: a well-formed CDS code the directory does not hold is an error."""
+    [p] = _check(users(user_row(cds="19647339999999")), example).problems
+    assert (p.rule, p.column) == ("O4", "CDS Code")
+
+
+def test_email_syntax(example: Directory) -> None:
+    """E1: a text that is not an e-mail address is an error."""
+    [p] = _check(users(user_row("not-an-address")), example).problems
+    assert (p.rule, p.column) == ("E1", "E-mail Address")
+
+
+def test_email_extension_at_most_ten(example: Directory) -> None:
+    """E6: twelve characters after the last dot is an error; ten is fine."""
+    [p] = _check(users(user_row("a@district.organization")), example).problems
+    assert p.rule == "E6"
+    assert _check(users(user_row("a@district.california")), example).problems == ()
+
+
+def test_uploader_only_for_its_organizations(example: Directory) -> None:
+    """G9: a site coordinator uploads for its own school only; not another school."""
+    [p] = _check(users(user_row(cds=MIDDLE)), example, SITE).problems
+    assert (p.rule, p.column) == ("G9", "CDS Code")
+    assert _check(users(user_row(cds=ELEMENTARY)), example, SITE).problems == ()
+
+
+def test_uploader_in_another_lea(example: Directory) -> None:
+    """G9: an LEA coordinator may not upload users for another LEA's school."""
+    [p] = _check(users(user_row(cds="01611921234567")), example).problems
+    assert p.rule == "G9"
+
+
+def test_uploader_may_grant_the_role_there(example: Directory) -> None:
+    """G3: a site coordinator may not grant Educator—Test Site's peer Site ELPAC roles."""
+    [p] = _check(
+        users(user_row(role="ELPAC Test Examiner", cds=ELEMENTARY)), example, SITE
+    ).problems
+    assert (p.rule, p.column) == ("G3", "Role in Organization")
+
+
+def test_role_at_the_wrong_level(example: Directory) -> None:
+    """R2: a school role at an LEA is an error."""
+    [p] = _check(users(user_row(cds=LEA)), example).problems
+    assert p.rule == "R2"
+
+
+def test_credential_role_is_attested_with_a_warning(example: Directory) -> None:
+    """R5, U6: a row granting CAASPP Test Examiner is accepted with a warning naming R5."""
+    v = _check(users(user_row(role="CAASPP Test Examiner")), example)
+    assert v.valid
+    assert _rules(v) == [(2, "R5", "warning")]
+
+
+def test_two_rows_two_roles_one_email(example: Directory) -> None:
+    """E5: two rows giving one e-mail two different roles do not validate."""
+    v = _check(
+        users(
+            user_row("two@example.org", role="CAASPP Test Administrator", cds=MIDDLE),
+            user_row("TWO@example.org", role="Educator—Roster", cds=HIGH),
+        ),
+        example,
+    )
+    assert _rules(v) == [(3, "E5", "error")]
+
+
+def test_same_role_at_several_sites_is_fine(example: Directory) -> None:
+    """E2: one e-mail may hold the same role at several sites."""
+    v = _check(users(user_row(cds=MIDDLE), user_row(cds=HIGH), user_row(cds=ELEMENTARY)), example)
+    assert v.problems == ()
+
+
+def test_two_roles_one_site_suggests_the_highest(example: Directory) -> None:
+    """E4, E5: two roles for one e-mail at one site name the highest as the fix."""
+    v = _check(
+        users(
+            user_row("two@example.org", role="Educator—Roster", cds=MIDDLE),
+            user_row("two@example.org", role="Educator—Test Site", cds=MIDDLE),
+        ),
+        example,
+    )
+    [p] = v.problems
+    assert p.rule == "E5"
+    assert p.fix == "keep only `Educator—Test Site`, the highest of them (E4)"
+
+
+def test_seed_example_against_the_directory(example: Directory) -> None:
+    """E5: an active Site CAASPP Coordinator at School B given a test administrator role at
+    School A does not validate."""
+    v = _check(users(user_row(SITE, cds=MIDDLE)), example)
+    assert _rules(v) == [(2, "E5", "error")]
+
+
+def test_override_in_the_same_organization_is_a_warning(example: Directory) -> None:
+    """U4: a role previously assigned in that organization is overridden, with a warning."""
+    v = _check(
+        users(user_row("no.forms@example.org", role="Educator—Roster", cds=MIDDLE)), example
+    )
+    assert v.valid
+    assert _rules(v) == [(2, "U4", "warning")]
+    assert "CAASPP Test Administrator" in v.problems[0].message
+
+
+def test_override_needs_governing_the_old_role(example: Directory) -> None:
+    """G6, U4: replacing a role removes it, which needs the power to grant it there."""
+    v = _check(
+        users(user_row("site.elpac@example.org", role="Educator—Roster", cds=ELEMENTARY)), example
+    )
+    assert ("G6", "error") in {(p.rule, p.severity.value) for p in v.problems}
+
+
+def test_same_role_again_is_no_override(example: Directory) -> None:
+    """U4, E2: a row repeating a held role is neither an override nor a conflict."""
+    row = user_row("teacher@example.org", role="CAASPP Test Administrator", cds=ELEMENTARY)
+    assert _check(users(row), example).problems == ()
+
+
+def test_multi_role_drops_e3_to_e5() -> None:
+    """E7: under multi-role, two roles for one e-mail validate, in the file and against the
+    directory."""
+    directory = multi_role()
+    v = _check(
+        users(
+            user_row("two@example.org", role="CAASPP Test Administrator", cds=MIDDLE),
+            user_row("two@example.org", role="Educator—Roster", cds=HIGH),
+            user_row(SITE, cds=MIDDLE),
+        ),
+        directory,
+    )
+    assert v.problems == ()
+
+
+def test_empty_file(example: Directory) -> None:
+    """U1: an empty file is one error: it has no header."""
+    v = _check(b"", example)
+    assert _rules(v) == [(1, "U1", "error")]
+
+
+def test_header_only_is_valid_with_a_warning(example: Directory) -> None:
+    """U1 (decision): a file with a header and no rows changes nothing; a warning says so."""
+    v = _check(users(), example)
+    assert v.valid
+    assert _rules(v) == [(1, "U1", "warning")]
+
+
+def test_streaming_yields_every_problem(example: Directory) -> None:
+    """U2: the streaming validator yields the same problems as the collecting one."""
+    data = (EXAMPLES / "users_upload_errors.csv").read_bytes()
+    streamed = sorted(iter_user_problems(data, example, uploader=COORDINATOR), key=str)
+    assert streamed == sorted(_check(data, example).problems, key=str)
+
+
+def test_unknown_uploader_may_upload_nothing(example: Directory) -> None:
+    """G9: an e-mail with no account is refused on every row."""
+    v = _check(users(user_row()), example, "nobody@example.org")
+    assert [p.rule for p in v.problems] == ["G9"]
