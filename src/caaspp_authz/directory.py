@@ -84,6 +84,18 @@ class Directory:
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
     _users: dict[Email, User] = attrs.field(factory=dict, repr=False)
+    # Reverse indexes for the queries (caaspp_authz.queries), filled once by build.
+    holders: Mapping[str, Mapping[CDSCode, tuple[Email, ...]]] = attrs.field(
+        factory=dict, repr=False
+    )
+    """Permission or capability value → holder organization → accounts holding it there in
+    force (G10 applied, active or not), in directory order."""
+    groups_by_student: Mapping[str, tuple[Group, ...]] = attrs.field(factory=dict, repr=False)
+    """SSID → the assigned groups holding the student, in directory order."""
+    student_positions: Mapping[str, int] = attrs.field(factory=dict, repr=False)
+    """SSID → its position in :attr:`students` (directory order)."""
+    account_positions: Mapping[Email, int] = attrs.field(factory=dict, repr=False)
+    """E-mail → its position in :attr:`accounts` (directory order)."""
 
     @classmethod
     def build(
@@ -111,9 +123,13 @@ class Directory:
         for s in student_map.values():
             by_school.setdefault(s.school, []).append(s)
         by_user: dict[Email, list[Group]] = {}
+        by_student: dict[str, list[Group]] = {}
         for g in group_map.values():
             for u in g.users:
                 by_user.setdefault(u, []).append(g)
+            for ssid in g.students:
+                by_student.setdefault(ssid, []).append(g)
+        holders: dict[str, dict[CDSCode, tuple[Email, ...]]] = {}
         directory = cls(
             tree=tree,
             rule_set=rule_set,
@@ -125,9 +141,20 @@ class Directory:
             students_by_school={k: tuple(v) for k, v in by_school.items()},
             groups_by_user={k: tuple(v) for k, v in by_user.items()},
             primaries=primaries,
+            holders=holders,
+            groups_by_student={k: tuple(v) for k, v in by_student.items()},
+            student_positions={ssid: i for i, ssid in enumerate(student_map)},
+            account_positions={email: i for i, email in enumerate(account_map)},
         )
+        held: dict[str, dict[CDSCode, list[Email]]] = {}
         for email in account_map:
-            directory._users[email] = directory._make_user(email)
+            user = directory._users[email] = directory._make_user(email)
+            for name, codes in user.scopes.items():
+                by_org = held.setdefault(name, {})
+                for code in codes:
+                    by_org.setdefault(code, []).append(email)
+        for name, lists in held.items():  # the directory's holders index, filled once
+            holders[name] = {code: tuple(emails) for code, emails in lists.items()}
         return directory
 
     # Lookups: each returns None for what the directory does not hold.
