@@ -1,8 +1,9 @@
 """V1 translated to Rego, evaluated by regorus (the Rust Rego engine) through its Python binding.
 
-The binding is the ``regorus`` module of the ``gordon-to-regorus`` distribution. The directory
-is loaded once as data; each request is the input ``{"principal": EMAIL, "student": SSID}``.
-``data.users[e].pii`` and ``.pii_group`` hold the organizations where the user holds that
+The binding is the ``regorus`` module of the ``gordon-to-regorus`` distribution, through both of
+its evaluators: the ``Engine`` (the interpreter) and a program compiled for its ``Rvm`` (the
+virtual machine). The directory is loaded once as data; each request is the input
+``{"principal": EMAIL, "student": SSID}``. ``data.users[e].pii`` and ``.pii_group`` hold the organizations where the user holds that
 permission through an assignment in force (G10 applied by the directory); a student carries its
 school and LEA, so "an LEA covers its schools" (O4) is a lookup of either.
 """
@@ -67,6 +68,7 @@ class Rego:
         }
         self.document = json.dumps({"users": users, "students": students, "groups": groups})
         self.engine: Any = None
+        self.rvm: Any = None
 
     def load(self) -> None:
         """Compile the policy and load the data document once."""
@@ -80,3 +82,19 @@ class Rego:
         engine = self.engine
         engine.set_input({"principal": email, "student": ssid})
         return engine.eval_rule("data.caaspp.allow") is True
+
+    def load_rvm(self) -> None:
+        """Compile the policy to a regorus VM program and load the data document once."""
+        program = regorus.Program.compile_from_modules(
+            self.document, [("caaspp.rego", POLICY)], ["data.caaspp.allow"]
+        )
+        rvm = regorus.Rvm()
+        rvm.load_program(program)
+        rvm.set_data_json(self.document)  # the program does not carry the data at run time
+        self.rvm = rvm
+
+    def can_rvm(self, email: str, ssid: str) -> bool:
+        """One request on the compiled program: set the input as JSON, execute."""
+        rvm = self.rvm
+        rvm.set_input_json(json.dumps({"principal": email, "student": ssid}))
+        return rvm.execute() == "true"

@@ -17,13 +17,12 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any
 
-from caaspp_authz.queries import visible
-
 from bench import workload
 from bench.peer_casbin import Casbin
 from bench.peer_cedar import Cedar
 from bench.peer_rego import Rego
 from caaspp_authz import Action, Student, User, can, load_directory
+from caaspp_authz.queries import visible
 
 ACTION = Action.VIEW_STUDENT_RESULTS
 PEER_SAMPLE = 2_000
@@ -199,9 +198,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _out()
     _out("peers: build, load, check every request")
     cedar, rego, casbin = Cedar(directory), Rego(directory), Casbin(directory)
-    loads = {}
-    for name, peer in (("cedar", cedar), ("rego", rego), ("casbin", casbin)):
-        loads[name] = seconds(peer.load)[0]
+    loads = {
+        "cedar": seconds(cedar.load)[0],
+        "rego": seconds(rego.load)[0],
+        "rvm": seconds(rego.load_rvm)[0],
+        "casbin": seconds(casbin.load)[0],
+    }
     reqs = list(work.requests)
     check(
         "cedar (is_authorized_batch, pre-parsed entities)", cedar.can_batch(reqs), expected, reqs
@@ -218,13 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         expected,
         reqs,
     )
-    check("rego", [rego.can(e, s) for e, s in reqs], expected, reqs)
+    check("rego (Engine)", [rego.can(e, s) for e, s in reqs], expected, reqs)
+    check("rego (Rvm)", [rego.can_rvm(e, s) for e, s in reqs], expected, reqs)
     check("casbin", [casbin.can(e, s) for e, s in reqs], expected, reqs)
 
     peer_calls: list[tuple[str, str, Callable[[str, str], bool]]] = [
         ("Cedar: is_authorized, pre-parsed entities", "cedar", cedar.can),
-        ("Cedar: is_authorized, per-request entities", "cedar", cedar.can_sliced),
-        ("Rego (regorus)", "rego", rego.can),
+        ("Cedar: is_authorized, per-request entities", "", cedar.can_sliced),
+        ("Rego: regorus Engine", "rego", rego.can),
+        ("Rego: regorus Rvm, compiled", "rvm", rego.can_rvm),
         ("Casbin FastEnforcer", "casbin", casbin.can),
     ]
     rows = [
@@ -245,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(
             [
                 label,
-                f"{loads[key]:.3f}",
+                f"{loads[key]:.3f}" if key else "per call",
                 f"{med:,.0f}",
                 f"{statistics.quantiles(t, n=100)[98]:,.0f}",
                 f"{r:,.0f}",
@@ -300,7 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     scale = len(students) / len(sampled)
     peer_filters: list[tuple[str, Callable[[str, list[str]], object]]] = [
         ("Cedar is_authorized_batch", lambda e, ss: cedar.can_batch([(e, s) for s in ss])),
-        ("Rego (regorus)", lambda e, ss: [rego.can(e, s) for s in ss]),
+        ("Rego: regorus Engine", lambda e, ss: [rego.can(e, s) for s in ss]),
+        ("Rego: regorus Rvm", lambda e, ss: [rego.can_rvm(e, s) for s in ss]),
         ("Casbin FastEnforcer", lambda e, ss: [casbin.can(e, s) for s in ss]),
     ]
     per_student: dict[str, float] = {}
