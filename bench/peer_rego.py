@@ -97,4 +97,4 @@ class Rego:
         """One request on the compiled program: set the input as JSON, execute."""
         rvm = self.rvm
         rvm.set_input_json(json.dumps({"principal": email, "student": ssid}))
-        return rvm.execute() == "true"
+        return bool(rvm.execute() == "true")
