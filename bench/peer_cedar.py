@@ -76,7 +76,11 @@ class Cedar:
             self._add("User", user.email, attrs, [])
         self.document = "[" + ",".join(self.texts.values()) + "]"
         self.student_parents = {
-            s.ssid: (s.school, s.lea, tuple(groups_of.get(s.ssid, ())))
+            s.ssid: (
+                s.school,
+                directory.tree.organizations[s.school].lea_code,
+                tuple(groups_of.get(s.ssid, ())),
+            )
             for s in directory.students.values()
         }
         self.entities: Any = None

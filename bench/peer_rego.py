@@ -64,7 +64,8 @@ class Rego:
                 "groups": sorted(f"{k.school}/{k.school_year}/{k.name}" for k in user.groups),
             }
         students = {
-            s.ssid: {"school": s.school, "lea": s.lea} for s in directory.students.values()
+            s.ssid: {"school": s.school, "lea": directory.tree.organizations[s.school].lea_code}
+            for s in directory.students.values()
         }
         self.document = json.dumps({"users": users, "students": students, "groups": groups})
         self.engine: Any = None
