@@ -148,3 +148,43 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     """`--help` exits 0."""
     assert main(["--help"]) == 0
     assert "decide" in capsys.readouterr().out
+
+
+def test_decide_batch_survives_bytes_that_are_not_utf8(
+    directory_file: Path, tmp_path: Path
+) -> None:
+    """INTERFACES: a line that is not UTF-8 yields an error line and the batch goes on."""
+    good = json.dumps(
+        {
+            "principal": "ta1@d.org",
+            "action": "view_student_results",
+            "resource": {"student": IN_GROUP},
+        }
+    ).encode()
+    requests = tmp_path / "r.jsonl"
+    requests.write_bytes(good + b"\n" + b'{"principal": "\xff"}\n' + good + b"\n")
+    status, lines = _run("decide", "--directory", str(directory_file), "--requests", str(requests))
+    assert status == 1
+    assert [("error" in line) for line in lines] == [False, True, False]
+    assert "not UTF-8" in lines[1]["error"]
+
+
+def test_decide_batch_survives_deeply_nested_json(directory_file: Path, tmp_path: Path) -> None:
+    """INTERFACES: a line nested too deeply to read is an error line, not a crash."""
+    requests = tmp_path / "r.jsonl"
+    requests.write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    status, lines = _run("decide", "--directory", str(directory_file), "--requests", str(requests))
+    assert status == 1
+    assert "error" in lines[0]
+
+
+def test_deeply_nested_directory_is_refused_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """U2: a directory file nested too deeply is refused (exit 2), never a traceback."""
+    directory = tmp_path / "d.json"
+    directory.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    request = tmp_path / "r.json"
+    request.write_text("{}", encoding="utf-8")
+    assert main(["decide", "--directory", str(directory), "--request", str(request)]) == 2
+    assert "nested too deeply" in capsys.readouterr().err

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from caaspp_authz import Action, Decision, can, decide
+from caaspp_authz import Action, CDSCode, Decision, DirectoryError, Student, can, decide
 from caaspp_authz.catalog import by_name
 from caaspp_authz.decision import governs
 from tests.builders import (
@@ -26,7 +26,9 @@ from tests.builders import (
     district,
     grant,
     key,
+    staff,
 )
+from tests.builders import students as student_entries
 
 D = district()
 Case = tuple[str, str, dict[str, Any], bool]
@@ -842,3 +844,83 @@ def test_g5_applies_to_a_site_coordinator_at_a_direct_funded_charter() -> None:
     _expect(ask(d, "cc@d.org", "add_role", te), False, "G5", fix=False)
     ta = grant("n@d.org", "CAASPP Test Administrator", CHARTER)
     _expect(ask(d, "cc@d.org", "add_role", ta), True, "G3")
+
+
+def test_v1_a_student_the_directory_does_not_hold_is_denied() -> None:
+    """V1: a Student value not held by the directory (another school, no such SSID) is denied."""
+    coordinator = D.user("sc1@d.org")
+    held = D.student(ELSEWHERE)
+    assert held is not None
+    moved = Student(ELSEWHERE, CDSCode(SCHOOL_1))  # the student earned results in another LEA
+    invented = Student("9999999999", CDSCode(SCHOOL_1))
+    for student in (moved, invented):
+        assert not can(coordinator, Action.VIEW_STUDENT_RESULTS, student)
+        assert decide(coordinator, Action.VIEW_STUDENT_RESULTS, student).rules == ("V1",)
+    assert can(coordinator, Action.VIEW_STUDENT_RESULTS, D.student(IN_GROUP))
+
+
+def test_v3_a_group_belongs_to_a_school_not_an_lea() -> None:
+    """V3: creating a group at an LEA is denied, and a directory holding one is refused."""
+    decision = ask(D, "lc@d.org", "create_group", {"group": key("New", LEA)})
+    _expect(decision, False, "V3", fix=False)
+    with pytest.raises(DirectoryError, match="is an LEA, not a school"):
+        build(
+            *_staff_with(),
+            groups=[
+                {
+                    "name": "G",
+                    "school": LEA,
+                    "school_year": 2026,
+                    "subject": "All",
+                    "students": [],
+                    "users": [],
+                }
+            ],
+        )
+
+
+def _staff_with(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*staff(), *extra]
+
+
+def test_g8_no_one_else_acts_on_a_superintendent_who_also_holds_a_role() -> None:
+    """G8, R6: a superintendent's account is acted on by itself only, whatever roles it holds."""
+    d = build(
+        *_staff_with(acct("sup.ed@d.org", "Educator—District", LEA, superintendent_of=OTHER_LEA))
+    )
+    for action in ("deactivate_account", "delete_account", "edit_account", "reset_password"):
+        decision = ask(d, "olc@o.org", action, {"account": "sup.ed@d.org"})
+        _expect(decision, False, "R6", fix=False)
+        decision = ask(d, "lc@d.org", action, {"account": "sup.ed@d.org"})
+        _expect(decision, False, "G8", fix=False)
+    _expect(ask(d, "sup.ed@d.org", "reset_password", {"account": "sup.ed@d.org"}), True, "G7")
+
+
+def test_r5_is_decided_after_the_email_rules_so_its_fix_changes_the_answer() -> None:
+    """R5, E4: a grant that breaks E4 is denied for E4, not for the missing credential."""
+    decision = ask(
+        D, "sc1@d.org", "add_role", grant("ets1@d.org", "CAASPP Test Examiner", SCHOOL_1)
+    )
+    _expect(decision, False, "E4")
+    decision = ask(
+        D, "sc1@d.org", "add_role", grant("new@d.org", "CAASPP Test Examiner", SCHOOL_1)
+    )
+    _expect(decision, False, "R5")
+    attested = grant("new@d.org", "CAASPP Test Examiner", SCHOOL_1, credentialed=True)
+    _expect(ask(D, "sc1@d.org", "add_role", attested), True, "G3")
+
+
+def test_v4_a_stale_custom_group_loads_with_a_warning_and_stays_closed() -> None:
+    """V4: a custom group holding students its owner may not see warns and cannot be viewed."""
+    d = build(
+        *_staff_with(),
+        students=[
+            *student_entries(SCHOOL_1, [IN_GROUP]),
+            *student_entries(OTHER_SCHOOL, [ELSEWHERE]),
+        ],
+        custom_groups=[{"owner": "ta1@d.org", "name": "Stale", "students": [ELSEWHERE]}],
+    )
+    assert [p.rule for p in d.warnings if p.rule == "V4"] == ["V4"]
+    stale = {"custom_group": {"owner": "ta1@d.org", "name": "Stale", "students": []}}
+    _expect(ask(d, "ta1@d.org", "view_custom_group", stale), False, "V4")
+    assert ask(d, "ta1@d.org", "delete_custom_group", stale).allowed

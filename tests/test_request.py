@@ -177,3 +177,13 @@ def test_unknown_resource_value_is_denied() -> None:
     request = _request("view_student_results", {"student": "9999999999"})
     assert request.resource == Unknown("student", "9999999999")
     assert request.decide().reason == "unknown student `9999999999`"
+
+
+def test_non_text_extra_keys_are_a_request_error() -> None:
+    """INTERFACES: extra fields of any key type are a RequestError, never a TypeError."""
+    directory = district()
+    with pytest.raises(RequestError, match="unknown request field"):
+        Request.from_json(
+            {"principal": "ta1@d.org", "action": "view_group", "resource": {}, 1: 2, "x": 3},  # type: ignore[dict-item]
+            directory,
+        )

@@ -9,10 +9,11 @@ directory (its problems on stderr).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import CaasppAuthzError, DirectoryError
@@ -44,10 +45,38 @@ def _decide_one(directory: Directory, mapping: Any) -> dict[str, Any]:
     return request.decide().to_json()
 
 
-def _lines(stream: TextIO) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(stream, start=1):
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, str | None]]:
+    """Numbered non-blank lines, decoded one by one: a line that is not UTF-8 is ``None``."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None
+            continue
         if line.strip():
             yield number, line
+
+
+def _stdin_bytes() -> BinaryIO:
+    """Standard input as bytes (a text stream without a buffer, as in tests, is encoded)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        return buffer  # type: ignore[no-any-return]
+    return io.BytesIO(sys.stdin.read().encode("utf-8"))
+
+
+def _parse_line(number: int, text: str | None) -> tuple[Any, str | None]:
+    """A request line's JSON, or why it is not one (never raises)."""
+    if text is None:
+        return None, f"line {number} is not UTF-8 text"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"line {number} is not JSON: {exc}"
+    except RecursionError:
+        return None, f"line {number} is nested too deeply to read"
 
 
 def _cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
@@ -60,22 +89,20 @@ def _cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError(f"cannot read `{args.request}`: {exc.strerror}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"`{args.request}` is not JSON: {exc}") from None
+        except RecursionError:
+            raise UsageError(f"`{args.request}` is nested too deeply to read") from None
         one = _decide_one(directory, mapping)
         out.write(json.dumps(one, ensure_ascii=False) + "\n")
         return EXIT_INPUT if "error" in one else EXIT_OK
     status = EXIT_OK
     try:
-        stream = sys.stdin if args.requests == "-" else open(args.requests, encoding="utf-8-sig")  # noqa: SIM115
+        stream = _stdin_bytes() if args.requests == "-" else open(args.requests, "rb")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"cannot read `{args.requests}`: {exc.strerror}") from None
     with stream:
         for number, text in _lines(stream):
-            try:
-                mapping = json.loads(text)
-            except json.JSONDecodeError as exc:
-                line: dict[str, Any] = {"error": f"line {number} is not JSON: {exc}"}
-            else:
-                line = _decide_one(directory, mapping)
+            mapping, error = _parse_line(number, text)
+            line = {"error": error} if error is not None else _decide_one(directory, mapping)
             if "error" in line:
                 status = EXIT_INPUT
             out.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -189,7 +189,8 @@ class Request:
         m = _obj(mapping, "a request")
         unknown = set(m) - {"principal", "action", "resource"}
         if unknown:
-            raise RequestError(f"unknown request field(s): {', '.join(sorted(unknown))}")
+            names = ", ".join(sorted(f"`{name}`" for name in unknown))
+            raise RequestError(f"unknown request field(s): {names}")
         principal = _email(m.get("principal"), "`principal`")
         action_text = _text(m.get("action"), "`action`")
         try:

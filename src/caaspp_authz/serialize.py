@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
+
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
 from caaspp_authz.catalog import Form, Program, resolve_role
 from caaspp_authz.directory import Directory
@@ -102,6 +104,10 @@ def load_directory(source: str | os.PathLike[str] | Mapping[str, Any]) -> Direct
             raise DirectoryError([Problem("U2", f"cannot read `{path}`: {exc.strerror}")]) from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DirectoryError([Problem("U2", f"`{path}` is not JSON: {exc}")]) from exc
+        except RecursionError:
+            raise DirectoryError(
+                [Problem("U2", f"`{path}` is nested too deeply to read")]
+            ) from None
     if not isinstance(data, Mapping):
         raise DirectoryError([Problem("U2", "a directory is a JSON object")])
     return _read(data)
@@ -109,7 +115,8 @@ def load_directory(source: str | os.PathLike[str] | Mapping[str, Any]) -> Direct
 
 def _read(data: Mapping[str, Any]) -> Directory:
     r = _Reader()
-    if data.get("format") != FORMAT:
+    version = data.get("format")
+    if type(version) is not int or version != FORMAT:  # not `true`, not `1.0`
         r.fail("U2", "the directory", f"`format` must be {FORMAT}", data.get("format"))
     rule_set = RuleSet.ONE_ROLE_PER_EMAIL
     if data.get("rule_set") is not None:
@@ -153,8 +160,6 @@ def _read(data: Mapping[str, Any]) -> Directory:
     except DirectoryError as exc:
         raise DirectoryError([*r.problems, *exc.problems]) from None
     if r.problems:
-        import attrs
-
         directory = attrs.evolve(directory, warnings=(*r.problems, *directory.warnings))
     return directory
 
