@@ -252,22 +252,26 @@ _ALLOW_GROUP = _allow(
 def _student_allowance(user: User, student: Student) -> Decision | None:
     """V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group.
 
-    The student is the directory's: a value the directory does not hold for that SSID (another
-    school, or no such student) is unknown input and denied.
+    The student must be the directory's: a value the directory does not hold for that SSID
+    (another school, or no such student) is unknown input and denied. That is checked only
+    before allowing, so a denial costs no lookup in the student index.
     """
-    stored = user.directory.students.get(student.ssid)
-    if stored is not student and stored != student:
-        return None
     school = student.school
     reach = user.reach
     pii = reach.get(_PII)
     if pii is not None and school in pii:
-        return _ALLOW_PII
+        return _ALLOW_PII if _held(user, student) else None
     if student.ssid in user.group_students:
         held = reach.get(_PII_GROUP)
         if held is not None and school in held:
-            return _ALLOW_GROUP
+            return _ALLOW_GROUP if _held(user, student) else None
     return None
+
+
+def _held(user: User, student: Student) -> bool:
+    """Whether the directory holds this student (the same SSID at the same school)."""
+    held = user.directory.students
+    return student._home is held or held.get(student.ssid) == student
 
 
 def _view_student(user: User, student: Student) -> Decision:

@@ -384,17 +384,20 @@ def _students(
     tree: OrgTree, students: Iterable[Student], problems: list[Problem]
 ) -> dict[str, Student]:
     found: dict[str, Student] = {}
+    orgs = tree.organizations
     for s in students:
-        where = f"student `{s.ssid}`"
-        if s.ssid in found:
-            problems.append(Problem("V1", f"SSID `{s.ssid}` is listed twice", where=where))
+        ssid = s.ssid
+        if ssid in found:
+            where = f"student `{ssid}`"
+            problems.append(Problem("V1", f"SSID `{ssid}` is listed twice", where=where))
             continue
-        if not (len(s.ssid) == 10 and s.ssid.isdigit() and s.ssid.isascii()):
+        if not (len(ssid) == 10 and ssid.isdigit() and ssid.isascii()):
+            where = f"student `{ssid}`"
             problems.append(
-                Problem("U5", f"SSID `{s.ssid}` is not 10 digits", where=where, value=s.ssid)
+                Problem("U5", f"SSID `{ssid}` is not 10 digits", where=where, value=ssid)
             )
-        org = tree.get(s.school)
-        if org is None:
+        if s.school not in orgs:
+            where = f"student `{ssid}`"
             problems.append(
                 Problem(
                     "V1",
@@ -404,7 +407,8 @@ def _students(
                 )
             )
             continue
-        found[s.ssid] = s
+        found[ssid] = s
+        object.__setattr__(s, "_home", found)  # see Student._home; a cache, never trusted alone
     return found
 
 

@@ -103,10 +103,16 @@ def _filter_students(user: User, action: Action, items: Sequence[Any]) -> list[A
             found = [s for s in items if s.school in pii or (s.ssid in mine and s.school in group)]
     except (AttributeError, TypeError):  # not all students: decide each
         found = None
-    if found is not None and _only(found, Student):
-        held = user.directory.students  # only the directory's own students are decided (V1)
-        return [s for s in found if (t := held.get(s.ssid)) is s or t == s]
-    return [s for s in items if isinstance(s, Student) and _sees(user, s)]
+    if found is None:
+        return [s for s in items if isinstance(s, Student) and _sees(user, s)]
+    held = user.directory.students  # only the directory's own students are decided (V1)
+    try:
+        owned = [s for s in found if s._home is held]
+    except AttributeError:
+        owned = None
+    if owned is not None and len(owned) == len(found):
+        return owned
+    return [s for s in found if isinstance(s, Student) and _sees(user, s)]
 
 
 def _filter_groups(user: User, action: Action, items: Sequence[Any]) -> list[Any]:
@@ -126,10 +132,14 @@ def _filter_groups(user: User, action: Action, items: Sequence[Any]) -> list[Any
     if not admin:
         return []
     exists = action is not Action.CREATE_GROUP
+    site = user.directory.tree.is_test_site  # V3: a group belongs to a school
     return [
         k
         for k in items
-        if isinstance(k, GroupKey) and (k in groups) is exists and k.school in admin
+        if isinstance(k, GroupKey)
+        and (k in groups) is exists
+        and k.school in admin
+        and site(k.school)
     ]
 
 
@@ -287,7 +297,7 @@ def _who_group(directory: Directory, action: Action, resource: object) -> set[st
     group = directory.groups.get(resource)
     if (group is None) is (action is not Action.CREATE_GROUP):
         return set()
-    if directory.tree.get(resource.school) is None:
+    if not directory.tree.is_test_site(resource.school):  # V3: a group belongs to a school
         return set()
     covering = directory.tree.covering(resource.school)
     found = _held(directory, _GROUP_ADMIN, covering)

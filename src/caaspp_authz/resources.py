@@ -51,10 +51,18 @@ def _codes(values: Iterable[CDSCode]) -> tuple[CDSCode, ...]:
 
 @attrs.frozen
 class Student:
-    """A student, by SSID, and the school where its results were earned (V1)."""
+    """A student, by SSID, and the school where its results were earned (V1).
+
+    Decisions take a student the directory holds: :meth:`Directory.student
+    <caaspp_authz.directory.Directory.student>` returns it. A value built by hand is decided
+    as the directory's record with the same SSID when equal to it, and denied otherwise.
+    """
 
     ssid: str
     school: CDSCode
+    _home: object = attrs.field(init=False, default=None, eq=False, repr=False)
+    """The student index of the directory holding this very value, set when it is built, so
+    that a decision knows the value is the directory's own without a lookup."""
 
 
 @attrs.frozen
