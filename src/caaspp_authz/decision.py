@@ -44,7 +44,16 @@ from caaspp_authz.resources import (
     Unknown,
 )
 
-__all__ = ["POLICY", "Action", "ActionRule", "Decision", "can", "decide", "governs"]
+__all__ = [
+    "POLICY",
+    "Action",
+    "ActionRule",
+    "Decision",
+    "actions_on",
+    "can",
+    "decide",
+    "governs",
+]
 
 
 class Action(enum.Enum):
@@ -715,6 +724,11 @@ POLICY: Mapping[Action, ActionRule] = {
     Action.REMOVE_ROLE: ActionRule((Grant,), _remove_role),
 }
 """Every action, the resource kinds it takes, and the check that decides it."""
+
+
+def actions_on(kind: type) -> frozenset[Action]:
+    """Every action whose resource is of ``kind`` (a row of :data:`POLICY` taking it)."""
+    return frozenset(a for a, rule in POLICY.items() if kind in rule.kinds)
 
 
 def decide(user: User, action: Action, resource: object) -> Decision:

@@ -21,7 +21,7 @@ from hypothesis.errors import InvalidArgument
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
 from caaspp_authz.catalog import ROLES, Form, Program, Role, RoleLevel, Where, by_name
-from caaspp_authz.decision import Action, sees_student
+from caaspp_authz.decision import Action, actions_on, sees_student
 from caaspp_authz.directory import Directory, User
 from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code
 from caaspp_authz.resources import (
@@ -367,44 +367,13 @@ def directories(
 
 # --- requests -------------------------------------------------------------------------------
 
-_STUDENT_ACTIONS = frozenset({Action.VIEW_STUDENT_RESULTS})
-_GROUP_ACTIONS = frozenset(
-    {Action.VIEW_GROUP, Action.CREATE_GROUP, Action.EDIT_GROUP, Action.DELETE_GROUP}
-)
-_CUSTOM_ACTIONS = frozenset(
-    {
-        Action.CREATE_CUSTOM_GROUP,
-        Action.EDIT_CUSTOM_GROUP,
-        Action.DELETE_CUSTOM_GROUP,
-        Action.VIEW_CUSTOM_GROUP,
-    }
-)
-_REPORT_ACTIONS = frozenset(
-    {
-        Action.CREATE_AGGREGATE_REPORT,
-        Action.VIEW_AGGREGATE_REPORT,
-        Action.EXPORT_AGGREGATE_REPORT,
-    }
-)
-_ACCOUNT_ACTIONS = frozenset(
-    {
-        Action.EDIT_ACCOUNT,
-        Action.DEACTIVATE_ACCOUNT,
-        Action.REACTIVATE_ACCOUNT,
-        Action.RESET_PASSWORD,
-        Action.DELETE_ACCOUNT,
-    }
-)
-_GRANT_ACTIONS = frozenset({Action.ADD_ROLE, Action.REMOVE_ROLE})
-_ORG_ACTIONS = frozenset(Action) - (
-    _STUDENT_ACTIONS
-    | _GROUP_ACTIONS
-    | _CUSTOM_ACTIONS
-    | _REPORT_ACTIONS
-    | _ACCOUNT_ACTIONS
-    | _GRANT_ACTIONS
-    | {Action.ASSIGN_GROUP, Action.MANAGE_RESOURCE_LINKS, Action.ACCESS_TOOLS_FOR_TEACHERS}
-)
+_STUDENT_ACTIONS = actions_on(Student)
+_GROUP_ACTIONS = actions_on(GroupKey)
+_CUSTOM_ACTIONS = actions_on(CustomGroup)
+_REPORT_ACTIONS = actions_on(Report)
+_ACCOUNT_ACTIONS = actions_on(Account)
+_GRANT_ACTIONS = actions_on(Grant)
+_ORG_ACTIONS = actions_on(Organization)
 
 
 def _new_email(draw: st.DrawFn) -> Email:

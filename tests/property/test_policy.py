@@ -34,18 +34,11 @@ from caaspp_authz import (
     load_directory,
 )
 from caaspp_authz.catalog import SUPERINTENDENT, Where, by_name
+from caaspp_authz.decision import actions_on
 from tests.property.support import Request, rebuild, same_user, scenarios, touched
 
-_ACCOUNT_ACTIONS = frozenset(
-    {
-        Action.EDIT_ACCOUNT,
-        Action.DEACTIVATE_ACCOUNT,
-        Action.REACTIVATE_ACCOUNT,
-        Action.RESET_PASSWORD,
-        Action.DELETE_ACCOUNT,
-    }
-)
-_GRANT_ACTIONS = frozenset({Action.ADD_ROLE, Action.REMOVE_ROLE})
+_ACCOUNT_ACTIONS = actions_on(Account)
+_GRANT_ACTIONS = actions_on(Grant)
 _G1_GRANTEES = frozenset(g.grantee for g in GRANTS if g.grantor == SUPERINTENDENT)
 
 
