@@ -30,7 +30,15 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from caaspp_authz._csvread import _FORMULA_STARTS, Record, header_and_records, looks_like_formula
+from caaspp_authz._csvread import (
+    _FORMULA_STARTS,
+    Record,
+    _Batch,
+    _parts,
+    _record,
+    header_and_records,
+    looks_like_formula,
+)
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
 from caaspp_authz.catalog import ROLES, Role, highest, resolve_role
 from caaspp_authz.decision import Action, decide, governs
@@ -97,17 +105,20 @@ _FIRST, _LAST, _CDS, _EMAIL, _PHONE, _ROLE = USER_HEADER
 _GNAME, _GSCHOOL, _GYEAR, _GSUBJECT, _GSSID, _GLOGIN = GROUP_HEADER
 _ROLE_INDEX: Mapping[str, int] = {r.name: i for i, r in enumerate(ROLES)}
 _SHOWN = 80
-_LOCAL_AT_DOMAIN = re.compile(r"[^@\s]+@[^@\s]+")
+_PLAIN_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{1,10}")
+"""E1, E6 in one pattern: ``canonical_email``'s pattern with the part after the last dot (the
+only dot the pattern's ``\\.`` can match, as the part after it has none) at most 10 long."""
+
+_UNUSUAL_START = frozenset(_FORMULA_STARTS | {c for c in map(chr, range(0x3001)) if c.isspace()})
+"""First characters that send a name or phone to the full checks: a formula start (U3) or a
+character ``str.strip`` removes (U1); every such character is below U+3001."""
 
 
 def _plainly_valid(email: str) -> bool:
     """Whether ``canonical_email`` accepts this trimmed, lower-cased address (E1, E6), checked
     faster: one ``@`` between text without spaces, a dot in the domain with text on both sides,
     and at most 10 characters after it."""
-    if not _LOCAL_AT_DOMAIN.fullmatch(email):
-        return False
-    head, dot, tail = email.rpartition(".")
-    return bool(dot) and "@" not in tail and 0 < len(tail) <= 10 and not head.endswith("@")
+    return _PLAIN_EMAIL.fullmatch(email) is not None
 
 
 class UploadError(CaasppAuthzError, ValueError):
@@ -304,6 +315,14 @@ def _open(source: Source) -> tuple[Record | None, Iterator[Record]]:
     if isinstance(source, bytes | bytearray):
         return header_and_records(io.BytesIO(bytes(source)))
     return header_and_records(source)
+
+
+def _open_parts(source: Source) -> tuple[Record | None, Iterator[Record | _Batch]]:
+    """The header and the records after it, the fast path's in batches (see ``_parts``)."""
+    parts = _parts(io.BytesIO(bytes(source)) if isinstance(source, bytes | bytearray) else source)
+    header = next(parts, None)
+    assert header is None or isinstance(header, Record)  # the header is never in a batch
+    return header, parts
 
 
 def _shown(value: str) -> str:
@@ -619,6 +638,53 @@ class _UserCheck:
             return ()
         return self._email_rules(row, email, role, cds)
 
+    def feed_batch(self, first_row: int, batch: list[list[str]]) -> list[Problem]:
+        """The problems of a batch of records with no U3 problem, on consecutive rows from
+        ``first_row``: the fast path of :meth:`feed` in one loop, with the same outcome."""
+        self.rows += len(batch)
+        problems: list[Problem] = []
+        pairs_get = self.pairs.get
+        unusual = _UNUSUAL_START
+        plain = _PLAIN_EMAIL.fullmatch
+        accounts = self.accounts
+        one_role = self.one_role
+        new = self.new
+        new_get = new.get
+        kept = self.kept
+        for row, fields in enumerate(batch, first_row):
+            if len(fields) == 6:
+                first, last, cds_text, email_text, phone, role_text = fields
+                pair = pairs_get((cds_text, role_text))
+                # U1, U3: names and phone not blank and not a formula; E1, E6: a plain address
+                # (no space at all, so lower-casing is the whole canonical form)
+                if (
+                    pair is not None
+                    and (ok := pair.ok) is not None
+                    and first
+                    and last
+                    and phone
+                    and first[0] not in unusual
+                    and last[0] not in unusual
+                    and phone[0] not in unusual
+                    and plain(email := Email(email_text.lower())) is not None
+                ):
+                    cds, role, packed_pair = ok
+                    if kept is not None:
+                        kept.append(
+                            UserRow(row, first.strip(), last.strip(), cds, email, phone.strip(), role)
+                        )
+                    if email in accounts:
+                        problems.extend(self._email_rules(row, email, role, cds))
+                    elif one_role:
+                        packed = new_get(email)  # E5, inline: a new e-mail's first row, org, role
+                        if packed is None:
+                            new[email] = (row << 37) | packed_pair
+                        elif (packed ^ packed_pair) & 31:
+                            problems.extend(self._email_rules(row, email, role, cds))
+                    continue
+            problems.extend(self._feed(_record(row, tuple(fields), ())))
+        return problems
+
     def _feed(self, record: Record) -> list[Problem]:
         row = record.row
         problems = list(record.problems)
@@ -802,14 +868,15 @@ def _user_run(
     check = _UserCheck(directory, uploader, keep=keep)
 
     def run() -> Iterator[Problem]:
-        header, records = _open(source)
+        header, parts = _open_parts(source)
         head = _header_problems(header, USER_HEADER, "U1")
         yield from head
         if any(p.is_error for p in head):
-            _drain(records)
+            _drain(parts)
             return
-        for record in records:
-            found = check.feed(record)
+        feed, feed_batch = check.feed, check.feed_batch
+        for part in parts:
+            found = feed(part) if isinstance(part, Record) else feed_batch(*part)
             if found:
                 yield from found
         yield from check.finish()
@@ -817,7 +884,7 @@ def _user_run(
     return run(), check
 
 
-def _drain(records: Iterator[Record]) -> None:
+def _drain(records: Iterator[Any]) -> None:
     close = getattr(records, "close", None)
     if close is not None:
         close()
