@@ -25,8 +25,8 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, cast
 
 import attrs
 
@@ -109,16 +109,35 @@ _PLAIN_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{1,10}")
 """E1, E6 in one pattern: ``canonical_email``'s pattern with the part after the last dot (the
 only dot the pattern's ``\\.`` can match, as the part after it has none) at most 10 long."""
 
+_lower = cast("Callable[[str], Email]", str.lower)
+"""``str.lower``, typed as giving the canonical e-mail it gives once an address is checked."""
+
 _UNUSUAL_START = frozenset(_FORMULA_STARTS | {c for c in map(chr, range(0x3001)) if c.isspace()})
 """First characters that send a name or phone to the full checks: a formula start (U3) or a
 character ``str.strip`` removes (U1); every such character is below U+3001."""
 
 
+def _plain_email(text: str) -> Email | None:
+    """``canonical_email(text)``, or ``None`` where it raises (E1, E6), found faster.
+
+    Printable ASCII with no space (nearly every address) has no character ``str.strip``
+    removes or ``\\s`` matches, and lower-cases character for character, so it is checked with
+    string methods: one ``@`` with text before it, and a domain whose last dot has text before
+    it and 1 to 10 characters after it. Anything else is checked with one pattern.
+    """
+    if text.isascii() and text.isprintable() and " " not in text:
+        local, _, domain = text.partition("@")
+        head, _, extension = domain.rpartition(".")
+        if local and head and 0 < len(extension) <= 10 and "@" not in domain:
+            return _lower(text)
+        return None
+    value = _lower(text.strip())
+    return value if _PLAIN_EMAIL.fullmatch(value) is not None else None
+
+
 def _plainly_valid(email: str) -> bool:
-    """Whether ``canonical_email`` accepts this trimmed, lower-cased address (E1, E6), checked
-    faster: one ``@`` between text without spaces, a dot in the domain with text on both sides,
-    and at most 10 characters after it."""
-    return _PLAIN_EMAIL.fullmatch(email) is not None
+    """Whether ``canonical_email`` accepts this trimmed, lower-cased address (E1, E6)."""
+    return _plain_email(email) is not None
 
 
 class UploadError(CaasppAuthzError, ValueError):
@@ -481,6 +500,8 @@ class _UserCheck:
         self.one_role = directory.rule_set is RuleSet.ONE_ROLE_PER_EMAIL
         self.accounts = directory.accounts
         self.pairs: dict[tuple[str, str], _Pair] = {}
+        # the pairs with no problem, by role text, then CDS code text: ``_Pair.ok``
+        self.fast: dict[str, dict[str, tuple[CDSCode, Role, int]]] = {}
         # E5: a new e-mail's first row, organization and role, packed in one int
         self.new: dict[Email, int] = {}
         self.org_index = {code: i for i, code in enumerate(directory.tree.organizations)}
@@ -495,6 +516,8 @@ class _UserCheck:
         found = self.pairs.get(key)
         if found is None:
             found = self.pairs[key] = self._decide_pair(cds_text, role_text)
+            if found.ok is not None:
+                self.fast.setdefault(role_text, {})[cds_text] = found.ok
         return found
 
     def _decide_pair(self, cds_text: str, role_text: str) -> _Pair:
@@ -599,53 +622,27 @@ class _UserCheck:
         return _Pair(cds, role, tuple(out), ok)
 
     def feed(self, record: Record) -> Sequence[Problem]:
-        """The problems of one record. A clean row of an already seen CDS code and role takes
-        a fast path with the same outcome as the full checks in :meth:`_feed`."""
-        self.rows += 1
-        fields = record.fields
-        if len(fields) != 6 or record.problems:
+        """The problems of one record: one with a U3 problem takes the full checks, any other
+        the loop of :meth:`feed_batch`."""
+        if record.problems:
+            self.rows += 1
             return self._feed(record)
-        first, last, cds_text, email_text, phone, role_text = fields
-        pair = self.pairs.get((cds_text, role_text))
-        ok = None if pair is None else pair.ok
-        if (
-            ok is None
-            or not (first.strip() and last.strip() and phone.strip())
-            or first[:1] in _FORMULA_STARTS
-            or last[:1] in _FORMULA_STARTS
-            or phone[:1] in _FORMULA_STARTS
-        ):
-            return self._feed(record)
-        email = Email(email_text.strip().lower())
-        if not _plainly_valid(email):  # E1, E6: the full checks say what is wrong
-            return self._feed(record)
-        row = record.row
-        cds, role, packed_pair = ok
-        if self.kept is not None:
-            self.kept.append(
-                UserRow(row, first.strip(), last.strip(), cds, email, phone.strip(), role)
-            )
-        if email in self.accounts:
-            return self._email_rules(row, email, role, cds)
-        if not self.one_role:  # E7: nothing to keep for a new e-mail
-            return ()
-        new = self.new
-        packed = new.get(email)  # E5, inline: a new e-mail's first row, org and role
-        if packed is None:
-            new[email] = (row << 37) | packed_pair
-            return ()
-        if (packed ^ packed_pair) & 31 == 0:
-            return ()
-        return self._email_rules(row, email, role, cds)
+        return self.feed_batch(record.row, (record.fields,))
 
-    def feed_batch(self, first_row: int, batch: list[list[str]]) -> list[Problem]:
-        """The problems of a batch of records with no U3 problem, on consecutive rows from
-        ``first_row``: the fast path of :meth:`feed` in one loop, with the same outcome."""
+    def feed_batch(self, first_row: int, batch: Sequence[Sequence[str]]) -> list[Problem]:
+        """The problems of records with no U3 problem, on consecutive rows from ``first_row``.
+
+        A row of an already seen CDS code and role with no problem in them, names and phone
+        that are neither blank nor a formula (U1, U3) and start with no space, and an e-mail
+        ``canonical_email`` accepts (E1, E6) takes a fast path: it is kept for E5 (or checked
+        against the directory's account) without the full checks of :meth:`_feed`, which every
+        other row takes and which find the same outcome for a row of the fast path.
+        """
         self.rows += len(batch)
         problems: list[Problem] = []
-        pairs_get = self.pairs.get
+        fast_get = self.fast.get
         unusual = _UNUSUAL_START
-        plain = _PLAIN_EMAIL.fullmatch
+        plain_email = _plain_email
         accounts = self.accounts
         one_role = self.one_role
         new = self.new
@@ -654,28 +651,28 @@ class _UserCheck:
         for row, fields in enumerate(batch, first_row):
             if len(fields) == 6:
                 first, last, cds_text, email_text, phone, role_text = fields
-                pair = pairs_get((cds_text, role_text))
-                # U1, U3: names and phone not blank and not a formula; E1, E6: a plain address
-                # (no space at all, so lower-casing is the whole canonical form)
+                by_cds = fast_get(role_text)
                 if (
-                    pair is not None
-                    and (ok := pair.ok) is not None
+                    by_cds is not None
+                    and (ok := by_cds.get(cds_text)) is not None
                     and first
                     and last
                     and phone
                     and first[0] not in unusual
                     and last[0] not in unusual
                     and phone[0] not in unusual
-                    and plain(email := Email(email_text.lower())) is not None
+                    and (email := plain_email(email_text)) is not None
                 ):
                     cds, role, packed_pair = ok
                     if kept is not None:
                         kept.append(
-                            UserRow(row, first.strip(), last.strip(), cds, email, phone.strip(), role)
+                            UserRow(
+                                row, first.strip(), last.strip(), cds, email, phone.strip(), role
+                            )
                         )
                     if email in accounts:
                         problems.extend(self._email_rules(row, email, role, cds))
-                    elif one_role:
+                    elif one_role:  # E7: under multi-role nothing is kept for a new e-mail
                         packed = new_get(email)  # E5, inline: a new e-mail's first row, org, role
                         if packed is None:
                             new[email] = (row << 37) | packed_pair
