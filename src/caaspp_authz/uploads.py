@@ -109,6 +109,13 @@ _PLAIN_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{1,10}")
 """E1, E6 in one pattern: ``canonical_email``'s pattern with the part after the last dot (the
 only dot the pattern's ``\\.`` can match, as the part after it has none) at most 10 long."""
 
+_PLAIN_DOMAIN = re.compile(r"[^@\s]+\.[^@\s.]{1,10}")
+"""E1, E6: what ``canonical_email``'s pattern takes after the ``@``, with at most 10 characters
+after the last dot."""
+
+_DOMAINS = 4096
+"""How many plain e-mail domains a user-upload validation remembers."""
+
 _lower = cast("Callable[[str], Email]", str.lower)
 """``str.lower``, typed as giving the canonical e-mail it gives once an address is checked."""
 
@@ -502,6 +509,7 @@ class _UserCheck:
         self.pairs: dict[tuple[str, str], _Pair] = {}
         # the pairs with no problem, by role text, then CDS code text: ``_Pair.ok``
         self.fast: dict[str, dict[str, tuple[CDSCode, Role, int]]] = {}
+        self.domains: set[str] = set()  # E1, E6: domains of plain addresses, see _plain_domain
         # E5: a new e-mail's first row, organization and role, packed in one int
         self.new: dict[Email, int] = {}
         self.org_index = {code: i for i, code in enumerate(directory.tree.organizations)}
@@ -640,30 +648,39 @@ class _UserCheck:
         """
         self.rows += len(batch)
         problems: list[Problem] = []
-        fast_get = self.fast.get
+        fast = self.fast
+        domains = self.domains
         unusual = _UNUSUAL_START
-        plain_email = _plain_email
         accounts = self.accounts
         one_role = self.one_role
         new = self.new
-        new_get = new.get
         kept = self.kept
         for row, fields in enumerate(batch, first_row):
-            if len(fields) == 6:
+            try:
                 first, last, cds_text, email_text, phone, role_text = fields
-                by_cds = fast_get(role_text)
+                cds, role, packed_pair = fast[role_text][cds_text]
+            except (ValueError, KeyError):  # not 6 fields, or a pair not yet decided clean
+                problems.extend(self._feed(_record(row, tuple(fields), ())))
+                continue
+            # U1, U3: names and phone neither blank nor a formula, and starting with no space
+            # E1, E6: a plain ASCII address of a domain already found plain (or found so now)
+            if (
+                first
+                and last
+                and phone
+                and first[0] not in unusual
+                and last[0] not in unusual
+                and phone[0] not in unusual
+                and email_text.isascii()
+            ):
+                local, _, domain = email_text.partition("@")
                 if (
-                    by_cds is not None
-                    and (ok := by_cds.get(cds_text)) is not None
-                    and first
-                    and last
-                    and phone
-                    and first[0] not in unusual
-                    and last[0] not in unusual
-                    and phone[0] not in unusual
-                    and (email := plain_email(email_text)) is not None
+                    local
+                    and (domain in domains or self._plain_domain(domain))
+                    and local.isprintable()
+                    and " " not in local
                 ):
-                    cds, role, packed_pair = ok
+                    email = _lower(email_text)
                     if kept is not None:
                         kept.append(
                             UserRow(
@@ -672,15 +689,25 @@ class _UserCheck:
                         )
                     if email in accounts:
                         problems.extend(self._email_rules(row, email, role, cds))
-                    elif one_role:  # E7: under multi-role nothing is kept for a new e-mail
-                        packed = new_get(email)  # E5, inline: a new e-mail's first row, org, role
-                        if packed is None:
-                            new[email] = (row << 37) | packed_pair
-                        elif (packed ^ packed_pair) & 31:
-                            problems.extend(self._email_rules(row, email, role, cds))
+                    elif not one_role:  # E7: under multi-role nothing is kept for a new e-mail
+                        pass
+                    elif email not in new:  # E5, inline: a new e-mail's first row, org and role
+                        new[email] = (row << 37) | packed_pair
+                    elif (new[email] ^ packed_pair) & 31:
+                        problems.extend(self._email_rules(row, email, role, cds))
                     continue
             problems.extend(self._feed(_record(row, tuple(fields), ())))
         return problems
+
+    def _plain_domain(self, domain: str) -> bool:
+        """Whether ``domain``, the part of an ASCII address after its first ``@``, is one that
+        ``canonical_email`` accepts after a plain local part (E1, E6); a plain one is kept, up
+        to :data:`_DOMAINS` of them, so that the next address at it is checked at once."""
+        if _PLAIN_DOMAIN.fullmatch(domain) is None:
+            return False
+        if len(self.domains) < _DOMAINS:
+            self.domains.add(domain)
+        return True
 
     def _feed(self, record: Record) -> list[Problem]:
         row = record.row
