@@ -109,10 +109,6 @@ _PLAIN_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{1,10}")
 """E1, E6 in one pattern: ``canonical_email``'s pattern with the part after the last dot (the
 only dot the pattern's ``\\.`` can match, as the part after it has none) at most 10 long."""
 
-_PLAIN_DOMAIN = re.compile(r"[^@\s]+\.[^@\s.]{1,10}")
-"""E1, E6: what ``canonical_email``'s pattern takes after the ``@``, with at most 10 characters
-after the last dot."""
-
 _DOMAINS = 4096
 """How many plain e-mail domains a user-upload validation remembers."""
 
@@ -124,27 +120,9 @@ _UNUSUAL_START = frozenset(_FORMULA_STARTS | {c for c in map(chr, range(0x3001))
 character ``str.strip`` removes (U1); every such character is below U+3001."""
 
 
-def _plain_email(text: str) -> Email | None:
-    """``canonical_email(text)``, or ``None`` where it raises (E1, E6), found faster.
-
-    Printable ASCII with no space (nearly every address) has no character ``str.strip``
-    removes or ``\\s`` matches, and lower-cases character for character, so it is checked with
-    string methods: one ``@`` with text before it, and a domain whose last dot has text before
-    it and 1 to 10 characters after it. Anything else is checked with one pattern.
-    """
-    if text.isascii() and text.isprintable() and " " not in text:
-        local, _, domain = text.partition("@")
-        head, _, extension = domain.rpartition(".")
-        if local and head and 0 < len(extension) <= 10 and "@" not in domain:
-            return _lower(text)
-        return None
-    value = _lower(text.strip())
-    return value if _PLAIN_EMAIL.fullmatch(value) is not None else None
-
-
 def _plainly_valid(email: str) -> bool:
     """Whether ``canonical_email`` accepts this trimmed, lower-cased address (E1, E6)."""
-    return _plain_email(email) is not None
+    return _PLAIN_EMAIL.fullmatch(email) is not None
 
 
 class UploadError(CaasppAuthzError, ValueError):
@@ -703,7 +681,7 @@ class _UserCheck:
         """Whether ``domain``, the part of an ASCII address after its first ``@``, is one that
         ``canonical_email`` accepts after a plain local part (E1, E6); a plain one is kept, up
         to :data:`_DOMAINS` of them, so that the next address at it is checked at once."""
-        if _PLAIN_DOMAIN.fullmatch(domain) is None:
+        if not _plainly_valid("x@" + domain):  # a plain local part, so this is the domain's
             return False
         if len(self.domains) < _DOMAINS:
             self.domains.add(domain)
