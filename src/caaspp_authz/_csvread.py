@@ -37,7 +37,9 @@ with ``surrogateescape`` so that the offending bytes can be found, and reported,
 that holds them. Each chunk is split into lines at ``\\r``, ``\\n`` and ``\\r\\n`` (the C
 implementation of universal newlines), and the lines are handed, a whole chunk at a time, to
 :func:`csv.reader`, so the common case runs at C speed with a few comparisons per record in
-Python.
+Python. A validator may read the same records from ``_parts``, where the records of one line
+with no problem come as lists of fields in batches of at most :data:`_BATCH_RECORDS`, with no
+:class:`Record` built for them.
 
 The fast path gives up on the record in progress when a line is longer than
 :data:`MAX_FIELD_CHARS`, when one record has taken more than :data:`_RECORD_CHARS` characters,
