@@ -641,20 +641,20 @@ class _UserCheck:
             try:
                 first, last, cds_text, email_text, phone, role_text = fields
                 cds, role, packed_pair = fast[role_text][cds_text]
-            except (ValueError, KeyError):  # not 6 fields, or a pair not yet decided clean
+                # U1, U3: names and phone neither blank (IndexError) nor a formula, and
+                # starting with no space; E1, E6: a plain ASCII address of a domain already
+                # found plain (or found so now)
+                usual = (
+                    first[0] not in unusual
+                    and last[0] not in unusual
+                    and phone[0] not in unusual
+                    and email_text.isascii()
+                )
+            except (ValueError, KeyError, IndexError):
+                # not 6 fields, a pair not yet decided clean, or an empty name or phone
                 problems.extend(self._feed(_record(row, tuple(fields), ())))
                 continue
-            # U1, U3: names and phone neither blank nor a formula, and starting with no space
-            # E1, E6: a plain ASCII address of a domain already found plain (or found so now)
-            if (
-                first
-                and last
-                and phone
-                and first[0] not in unusual
-                and last[0] not in unusual
-                and phone[0] not in unusual
-                and email_text.isascii()
-            ):
+            if usual:
                 local, _, domain = email_text.partition("@")
                 if (
                     local
