@@ -436,3 +436,53 @@ def test_tokenizer_reads_like_csv_reader(text: str) -> None:
         if any(raw.fields):
             rows.append(tuple(raw.fields))
     assert rows == _csv_reader(text)
+
+
+# -- the batches the user-upload validator reads -----------------------------------------------
+
+
+def _tricky_file() -> bytes:
+    """A file with every case that leaves the fast path, among more rows than one batch holds."""
+    rows = [b"\xef\xbb\xbf" + HEADER]
+    for i in range(800):
+        rows.append(ROW.replace(b"Ana", b"Ana%d" % i))
+        if i == 10:
+            rows.append(b'"Lopez, Ana",Lopez,19647330000000,"a@b.org","916 ""x""",Test Examiner')
+        if i == 20:
+            rows.append(b'"two\r\nlines",Lopez,19647330000000,a@b.org,916-555-0100,Test Examiner')
+        if i == 30:
+            rows.extend([b"", b",,,,,"])
+        if i == 40:
+            rows.append(b"x" * (MAX_FIELD_CHARS + 10) + b",b")
+        if i == 50:
+            rows.append(b",".join([b"f"] * (MAX_FIELDS + 3)))
+        if i == 750:
+            rows.append(b"caf\xe9,Lopez,19647330000000,a@b.org,916-555-0100,Test Examiner")
+        if i == 760:
+            rows.append(b"nul\x00,Lopez,19647330000000,a@b.org,916-555-0100,Test Examiner")
+    rows.append(b'"never closed,x')
+    return b"\r\n".join(rows[:100]) + b"\n" + b"\r".join(rows[100:])
+
+
+@pytest.mark.parametrize("step", [None, 1, 7, 4096])
+def test_batches_expand_to_the_records(step: int | None) -> None:
+    """U3: the batches of clean one-line records expand to exactly the records of the record
+    path (quotes, BOM, CRLF, CR, blank rows, long and many fields, bad bytes, an open quote)."""
+    data = _tricky_file()
+    stream = io.BytesIO(data) if step is None else _Trickle(data, step)
+    parts = list(_csvread._parts(stream))
+    assert isinstance(parts[0], Record)  # the header is never in a batch
+    expanded: list[Record] = []
+    for part in parts:
+        if isinstance(part, Record):
+            expanded.append(part)
+            continue
+        first, batch = part
+        assert 0 < len(batch) <= _csvread._BATCH_RECORDS
+        expanded.extend(Record(first + i, tuple(fields)) for i, fields in enumerate(batch))
+    records = _read(data, step)
+    assert expanded == records
+    assert len(records) == 1 + 800 + 7  # blank rows skipped; each other row one record
+    assert sum(1 for r in records if r.problems) == 5
+    batched = sum(len(p[1]) for p in parts if not isinstance(p, Record))
+    assert batched >= 300  # the rows of the chunks before the first bad byte are batched

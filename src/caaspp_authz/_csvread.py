@@ -37,7 +37,9 @@ with ``surrogateescape`` so that the offending bytes can be found, and reported,
 that holds them. Each chunk is split into lines at ``\\r``, ``\\n`` and ``\\r\\n`` (the C
 implementation of universal newlines), and the lines are handed, a whole chunk at a time, to
 :func:`csv.reader`, so the common case runs at C speed with a few comparisons per record in
-Python.
+Python. A validator may read the same records from ``_parts``, where the records of one line
+with no problem come as lists of fields in batches of at most :data:`_BATCH_RECORDS`, with no
+:class:`Record` built for them.
 
 The fast path gives up on the record in progress when a line is longer than
 :data:`MAX_FIELD_CHARS`, when one record has taken more than :data:`_RECORD_CHARS` characters,
@@ -268,6 +270,33 @@ def _feed(text: _Text, pipe: _Pipe, *, checked: bool) -> Iterator[list[str]]:
 
 def _records(source: BinaryIO | str | os.PathLike[str]) -> Iterator[Record]:
     """Every record that is not blank, numbered as spreadsheet rows."""
+    for part in _parts(source):
+        if isinstance(part, Record):
+            yield part
+        else:
+            first, batch = part
+            for row, fields in enumerate(batch, first):
+                yield _record(row, tuple(fields), ())
+
+
+_Batch = tuple[int, list[list[str]]]
+"""Records with no problem on consecutive rows: the row of the first, and each one's fields."""
+
+_BATCH_RECORDS = 128
+"""How many records a batch holds at most (each of one line of at most
+:data:`MAX_FIELD_CHARS` characters, so a batch holds at most 512 Ki characters)."""
+
+
+def _parts(source: BinaryIO | str | os.PathLike[str]) -> Iterator[Record | _Batch]:
+    """The records of :func:`_records`, in order, those of the fast path in batches.
+
+    A batch holds records that are one line each, have no problem and no more than
+    :data:`MAX_FIELDS` fields, on consecutive rows; a blank record ends a batch, as does any
+    record yielded as a :class:`Record` (the header, a record of several lines, a record with a
+    problem, a record read by the tokenizer, every record once the text is not clean). The
+    header is always a :class:`Record`. Expanding each batch ``(first, batch)`` to
+    ``Record(first + i, tuple(batch[i]))`` gives exactly the records of the record path.
+    """
     with _opened(source) as stream:
         text = _Text(stream)
         row = 0
@@ -277,22 +306,47 @@ def _records(source: BinaryIO | str | os.PathLike[str]) -> Iterator[Record]:
             checked = text.dirty
             careful = checked or header is None
             reader = csv.reader(itertools.chain.from_iterable(_feed(text, pipe, checked=checked)))
+            batch: list[list[str]] = []
+            append = batch.append
+            first = row + 1
             try:
-                for fields in reader:
-                    row += 1
-                    end = reader.line_num
-                    if careful or end - pipe.start != 1 or len(fields) > MAX_FIELDS:
-                        record = _finish(row, fields, header, dirty=text.dirty)
-                        if record is not None:
-                            if header is None:
-                                header = record.fields
-                                careful = checked
-                            yield record
-                    elif fields and (fields[0] or any(fields)):
-                        yield _record(row, tuple(fields), ())
-                    pipe.start = end
+                while True:
+                    before = row
+                    for fields in itertools.islice(reader, _BATCH_RECORDS):
+                        row += 1
+                        end = reader.line_num
+                        if careful or end - pipe.start != 1 or len(fields) > MAX_FIELDS:
+                            if batch:
+                                yield first, batch
+                                batch = []
+                                append = batch.append
+                            first = row + 1
+                            record = _finish(row, fields, header, dirty=text.dirty)
+                            if record is not None:
+                                if header is None:
+                                    header = record.fields
+                                    careful = checked
+                                yield record
+                        elif fields and (fields[0] or any(fields)):
+                            append(fields)
+                        else:
+                            if batch:
+                                yield first, batch
+                                batch = []
+                                append = batch.append
+                            first = row + 1
+                        pipe.start = end
+                    if batch:
+                        yield first, batch
+                        batch = []
+                        append = batch.append
+                    first = row + 1
+                    if row == before:  # the reader ended (the feed raises before it can)
+                        break
             except (_Interrupt, csv.Error):
                 pass
+            if batch:
+                yield first, batch
             pipe.rewind(text)
             raw = _read_one(text)
             if raw is None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caaspp_authz import (
@@ -40,7 +40,15 @@ from caaspp_authz.uploads import (
     validate_users,
 )
 from tests.conftest import EXAMPLES
-from tests.uploadfiles import COORDINATOR, csv_bytes
+from tests.uploadfiles import (
+    COORDINATOR,
+    ELEMENTARY,
+    HIGH,
+    MIDDLE,
+    SITE,
+    csv_bytes,
+    multi_role,
+)
 
 UPLOADER = "uploader@example.org"
 LEA = CDSCode("19647330000000")
@@ -368,3 +376,139 @@ def test_fast_email_check_agrees_with_canonical_email(text: str) -> None:
     else:
         accepted = True
     assert _plainly_valid(value) == accepted
+
+
+_DIRECTORIES = {True: _example(), False: multi_role()}
+_NAMES = ["Ann", "Ann ", " Ann", "", " ", "=1+1", "+1", "-x", "@x", "\tx", "\u3000x", "\xa0x", "É"]
+_PHONES = ["213-555-0100", " 213-555-0100", "", "-5", "\x85x", "213\n555"]
+_CDS_TEXTS = [MIDDLE, ELEMENTARY, HIGH, LEA, " " + MIDDLE, "1964733222222", ""]
+_ROLE_TEXTS = [
+    "CAASPP Test Administrator",
+    "CAASPP Test Examiner",
+    "ELPAC Test Examiner",
+    "Test Administrator",
+    "LEA CAASPP Coordinator",
+    "Site CAASPP Coordinator",
+    "caaspp test administrator",
+    "",
+]
+_EMAILS = [
+    "new.person@example.org",
+    "NEW.Person@Example.ORG",
+    "other@example.org",
+    "teacher@example.org",
+    "Teacher@Example.org",
+    SITE,
+    " a@b.org",
+    "a@b.org ",
+    "a b@c.org",
+    "a\t@b.org",
+    "a@b\t.org",
+    "a@@b.org",
+    "@b.org",
+    "a@b.",
+    "a@.org",
+    "a@b",
+    "a@b.org.",
+    "a@b.abcdefghij",
+    "a@b.abcdefghijk",
+    "a.b@c.d.e",
+    "é@b.org",
+    "a\x01@b.org",
+    "a@b\x01.org",
+    "a@b\u3000.org",
+    "a@b.\u0130\u0130\u0130\u0130\u0130\u0130",
+    "",
+]
+
+
+def _mostly(good: str | list[str], others: list[str]) -> st.SearchStrategy[str]:
+    """``good`` three times in four, else one of ``others``."""
+    often = st.sampled_from(good) if isinstance(good, list) else st.just(good)
+    return st.one_of(often, often, often, st.sampled_from(others))
+
+
+_PAIRS = st.one_of(
+    st.sampled_from(
+        [
+            (MIDDLE, "CAASPP Test Administrator"),
+            (HIGH, "CAASPP Test Administrator"),
+            (MIDDLE, "Site CAASPP Coordinator"),
+        ]
+    ),
+    st.tuples(st.sampled_from(_CDS_TEXTS), st.sampled_from(_ROLE_TEXTS)),
+)
+_BATCH_ROWS = st.builds(
+    lambda first, last, pair, email, phone, width: [
+        *(first, last, pair[0], email, phone, pair[1], "extra")
+    ][:width],
+    _mostly("Ann", _NAMES),
+    _mostly("Lee", _NAMES),
+    _PAIRS,
+    _mostly(["new.person@example.org", "NEW.Person@Example.ORG", "teacher@example.org"], _EMAILS),
+    _mostly("213-555-0100", _PHONES),
+    st.sampled_from([6, 6, 6, 6, 5, 7]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_BATCH_ROWS, max_size=40),
+    st.integers(min_value=0, max_value=40),
+    st.booleans(),
+)
+def test_batch_fast_path_has_the_full_checks_outcome(
+    batch: list[list[str]], cut: int, one_role: bool
+) -> None:
+    """U1, U3, U4, E1, E5, E6, E7: rows validated in batches (fast path and all) give the same
+    problems, kept rows and E5 state as each row put through the full checks alone."""
+    _assert_batch_is_full(batch, cut, one_role=one_role)
+
+
+def test_batch_fast_path_on_each_unusual_value() -> None:
+    """U1, U3, E1, E5, E6: each unusual name, phone and e-mail, after rows that decide its CDS
+    code and role clean and before a row giving its e-mail another role, has the full checks'
+    outcome in a batch."""
+    base = ["Ann", "Lee", MIDDLE, "new.person@example.org", "213-555-0100"]
+    primers = [
+        [*base[:3], "first@example.org", base[4], "CAASPP Test Administrator"],
+        [*base[:3], "second@example.org", base[4], "Site CAASPP Coordinator"],
+    ]
+    for index, values in [(0, _NAMES), (1, _NAMES), (3, _EMAILS), (4, _PHONES)]:
+        for value in values:
+            row = [*base, "CAASPP Test Administrator"]
+            row[index] = value
+            other = [*row[:5], "Site CAASPP Coordinator"]
+            for one_role in (True, False):
+                _assert_batch_is_full([*primers, row, row, other], 1, one_role=one_role)
+
+
+def _assert_batch_is_full(batch: list[list[str]], cut: int, *, one_role: bool) -> None:
+    from caaspp_authz._csvread import Record
+    from caaspp_authz.uploads import _UserCheck
+
+    directory = _DIRECTORIES[one_role]
+    fast = _UserCheck(directory, COORDINATOR, keep=True)
+    got = fast.feed_batch(2, batch[:cut]) + fast.feed_batch(2 + len(batch[:cut]), batch[cut:])
+    full = _UserCheck(directory, COORDINATOR, keep=True)
+    expected = []
+    for row, fields in enumerate(batch, 2):
+        full.rows += 1
+        expected.extend(full._feed(Record(row, tuple(fields))))
+    assert got == expected, batch
+    assert fast.kept == full.kept
+    assert fast.new == full.new
+    assert fast.existing == full.existing
+    assert fast.rows == full.rows
+    assert fast.finish() == full.finish()
+
+
+def test_unusual_starts_hold_every_space() -> None:
+    """U1: every character ``str.strip`` removes sends a name to the full checks."""
+    import sys
+
+    from caaspp_authz.uploads import _UNUSUAL_START
+
+    spaces = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+    assert spaces <= _UNUSUAL_START
+    assert {c for c in map(chr, range(sys.maxunicode + 1)) if c.strip() == ""} <= _UNUSUAL_START
