@@ -6,6 +6,7 @@ import csv
 import io
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -227,9 +228,13 @@ def test_a_10_mb_field_is_capped_in_flat_memory() -> None:
     assert not records[2].problems
 
 
-def test_an_unclosed_quote_swallowing_the_file_is_capped_in_flat_memory() -> None:
+@pytest.mark.parametrize(
+    "lines",
+    [(ROW + b"\n") * 60_000, b"\n" * 2_000_000, b"a,b\r" * 500_000],
+    ids=["rows", "empty lines", "short CR lines"],
+)
+def test_an_unclosed_quote_swallowing_the_file_is_capped_in_flat_memory(lines: bytes) -> None:
     """U3: a quote never closed makes one long field, read in flat memory and reported."""
-    lines = b"Ana,Lopez,19647330000000,ana@example.org,916-555-0100,Test Examiner\n" * 60_000
     peak, records = _peak_while_reading(HEADER + b'\n"' + lines)
     assert peak < 2 * 1024 * 1024
     assert [r.row for r in records] == [1, 2]
@@ -349,6 +354,34 @@ def test_long_lines_mixed_with_short_ones_read_like_csv_reader() -> None:
         assert [r.row for r in records] == list(range(1, 301))
         long_rows = {r.row for r in records if r.problems}
         assert long_rows == {i + 1 for i in range(300) if i % 7 == 0 or i % 11 == 0}
+
+
+def test_rows_of_only_commas_are_blank_however_long() -> None:
+    """U3: a row of empty fields is blank, past the field cap and past the line cap alike."""
+    data = b"h\n" + b"," * 1000 + b"\n" + b"," * 9000 + b"\n1\n"
+    assert [(r.row, r.fields, r.problems) for r in _read(data)] == [
+        (1, ("h",), ()),
+        (4, ("1",), ()),
+    ]
+
+
+def test_a_low_csv_field_size_limit_changes_nothing() -> None:
+    """U3: the reader does not depend on the process-wide csv.field_size_limit."""
+    data = b'h1,h2\n1,"' + b"x\n" * 200 + b'"\n2,' + b"y" * 300 + b"\n"
+    expected = _fields(data)
+    previous = csv.field_size_limit(50)
+    try:
+        assert _fields(data) == expected
+    finally:
+        csv.field_size_limit(previous)
+    assert expected[1] == ("1", "x\n" * 200)
+
+
+def test_a_text_stream_is_refused() -> None:
+    """A stream opened as text is a programming error and raises TypeError."""
+    stream: Any = io.StringIO("a,b\n")
+    with pytest.raises(TypeError, match="binary"):
+        list(iter_records(stream))
 
 
 # -- formula-like values ----------------------------------------------------------------------

@@ -20,10 +20,13 @@ What a caller sees
   :data:`MAX_FIELD_CHARS` keeps its first :data:`MAX_FIELD_CHARS` characters and the record
   carries a problem that gives the field's true length; a record with more than
   :data:`MAX_FIELDS` fields keeps the first :data:`MAX_FIELDS`.
-- Bytes that are not UTF-8 are decoded as U+FFFD, and the record carries a problem saying the file
-  is not UTF-8 (and, when the bytes read as Windows-1252, that it looks like Windows-1252). A NUL
-  character is kept in the field and the record carries a problem. A quote left open at the end of
-  the file is reported on the record where it opened.
+- A BOM (U+FEFF) at the very start of the file is dropped, however many there are.
+- Bytes that are not UTF-8 are decoded as U+FFFD, and the record carries a problem for each field
+  that has them, saying the file is not UTF-8 (and, when the bytes read as Windows-1252, that it
+  looks like Windows-1252 and how the field reads so). A NUL character is kept in the field and
+  the field gets a problem. Both are looked for in the characters kept, so in a field cut to
+  :data:`MAX_FIELD_CHARS` only its first characters are looked at (the length is an error
+  anyway). A quote left open at the end of the file is reported on the record where it opened.
 - A problem names its column by the header's name for that column when the header has a usable
   one, and otherwise by the spreadsheet letter (``A``, ``B``, ... ``AA``).
 - A field that a spreadsheet would run as a formula (``=HYPERLINK(...)``) is data here and is not
@@ -42,14 +45,17 @@ with no problem come as lists of fields in batches of at most :data:`_BATCH_RECO
 :class:`Record` built for them.
 
 The fast path gives up on the record in progress when a line is longer than
-:data:`MAX_FIELD_CHARS`, when one record has taken more than :data:`_RECORD_CHARS` characters,
-when the first bytes that are not UTF-8 or a NUL turn up, and at the end of the file. Every chunk
-that still holds a line of the record in progress is kept, so the record's text can be put back in
-front of the rest of the input; a small tokenizer of its own then reads that one record, keeping
-at most :data:`MAX_FIELD_CHARS` characters of each field and counting the rest, and the fast path
-starts again after it. The tokenizer follows the rules of :func:`csv.reader` with the default
-(``excel``) dialect, so both paths read the same text the same way. At the end of the file the
-last record always goes through the tokenizer, which is how a quote left open is noticed.
+:data:`MAX_FIELD_CHARS`, when the chunks that hold the record in progress pass
+:data:`_RECORD_WEIGHT` (a quoted field running on over many lines), when the first bytes that are
+not UTF-8 or a NUL turn up, and at the end of the file. Every chunk that still holds a line of the
+record in progress is kept, so the record's text can be put back in front of the rest of the input;
+a small tokenizer of its own then reads that one record, keeping at most :data:`MAX_FIELD_CHARS`
+characters of each field and counting the rest, and the fast path starts again after it. The
+tokenizer follows the rules of :func:`csv.reader` with the default (``excel``) dialect, so both
+paths read the same text the same way. At the end of the file the last record always goes through
+the tokenizer, which is how a quote left open is noticed. Once text that is not UTF-8 or a NUL has
+been read, every later record is checked for it in Python, which is slower; such a file is refused
+anyway.
 """
 
 from __future__ import annotations
@@ -86,8 +92,14 @@ MAX_FIELDS = 256
 _CHUNK_BYTES = 1 << 15
 """How many bytes are read from the stream at a time."""
 
-_RECORD_CHARS = 1 << 15
-"""How many characters of one record the fast path holds before the tokenizer takes over."""
+_RECORD_WEIGHT = 1 << 16
+"""How much of the chunks that hold one record the fast path keeps before handing over.
+
+A chunk weighs its characters plus :data:`_LINE_WEIGHT` per line, since short lines cost more in
+their list than in their text.
+"""
+
+_LINE_WEIGHT = 48
 
 _SHOWN_CHARS = 80
 """How many characters of a value a problem shows."""
@@ -208,7 +220,7 @@ class _Pipe:
         self.start = 0
         """The number of lines that records before the one in progress took."""
         self.chunks: list[tuple[int, list[str], int]] = []
-        """Chunks handed to the reader: number of the first line, lines, characters."""
+        """Chunks handed to the reader: number of the first line, lines, weight."""
         self.pending = ""
         """Text read but not handed to the reader."""
 
@@ -251,7 +263,7 @@ def _feed(text: _Text, pipe: _Pipe, *, checked: bool) -> Iterator[list[str]]:
             continue
         while chunks and chunks[0][0] + len(chunks[0][1]) <= pipe.start:
             del chunks[0]
-        if sum(size for _, _, size in chunks) > _RECORD_CHARS:
+        if sum(weight for _, _, weight in chunks) > _RECORD_WEIGHT:
             pipe.pending = "".join(lines) + carry
             raise _Interrupt
         if max(map(len, lines)) > MAX_FIELD_CHARS or len(carry) > MAX_FIELD_CHARS:
@@ -263,7 +275,7 @@ def _feed(text: _Text, pipe: _Pipe, *, checked: bool) -> Iterator[list[str]]:
                 chunks.append((first, lines[:long], 0))
                 yield lines[:long]
             raise _Interrupt
-        chunks.append((first, lines, len(piece) - len(carry)))
+        chunks.append((first, lines, len(piece) - len(carry) + _LINE_WEIGHT * len(lines)))
         first += len(lines)
         yield lines
 
