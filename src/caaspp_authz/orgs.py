@@ -117,6 +117,7 @@ class OrgTree:
     organizations: Mapping[CDSCode, Organization]
     _covering: Mapping[CDSCode, frozenset[CDSCode]]
     _schools_of: Mapping[CDSCode, tuple[CDSCode, ...]]
+    _positions: Mapping[CDSCode, int]
 
     @classmethod
     def build(cls, organizations: Iterable[Organization]) -> OrgTree:
@@ -178,6 +179,7 @@ class OrgTree:
             organizations=orgs,
             covering=_expand(orgs),
             schools_of={lea: tuple(codes) for lea, codes in schools.items()},
+            positions={code: i for i, code in enumerate(orgs)},
         )
 
     def __contains__(self, code: object) -> bool:
@@ -202,6 +204,10 @@ class OrgTree:
         if code not in self.organizations:
             return ()
         return (CDSCode(code), *self._schools_of.get(CDSCode(code), ()))
+
+    def position(self, code: str) -> int:
+        """Where ``code`` stands in directory order (for sorting answers), built once."""
+        return self._positions[CDSCode(code)]
 
     def schools_of(self, lea: str) -> tuple[CDSCode, ...]:
         """The schools of an LEA, in directory order."""

@@ -77,11 +77,6 @@ def _sees(user: User, student: Student) -> bool:
 # --- visible ---------------------------------------------------------------------------------
 
 
-def _only(items: Sequence[object], kind: type) -> bool:
-    """Whether every item is exactly of ``kind`` (so the fast paths need no type test)."""
-    return set(map(type, items)) <= {kind}
-
-
 def _filter_students(user: User, action: Action, items: Sequence[Any]) -> list[Any]:
     """V1, V2: PII over the student's school or LEA, or the PII_GROUP path (G11 checked).
 
@@ -377,6 +372,10 @@ def _reach(tree: OrgTree, power: GrantPower) -> tuple[CDSCode, ...]:
     return (holder, *sites) if where is Where.HOLDER_OR_SCHOOLS else sites
 
 
+_ROLE_ORDER = {r.name: i for i, r in enumerate(ROLES)}
+"""Catalog order of the roles, for sorting grantable pairs."""
+
+
 def grantable(user: User, directory: Directory) -> list[tuple[Role, CDSCode]]:
     """Every ``(role, organization)`` the user may grant (G1–G6, R2), organizations in
     directory order and roles in catalog order within each.
@@ -402,9 +401,7 @@ def grantable(user: User, directory: Directory) -> list[tuple[Role, CDSCode]]:
                 continue
             if governs(user, role, code) is not None:  # G6
                 found.add((role.name, code))
-    orgs = {code: i for i, code in enumerate(tree.organizations)}
-    roles = {r.name: i for i, r in enumerate(ROLES)}
-    ordered = sorted(found, key=lambda pair: (orgs[pair[1]], roles[pair[0]]))
+    ordered = sorted(found, key=lambda pair: (tree.position(pair[1]), _ROLE_ORDER[pair[0]]))
     return [(by_name(name), code) for name, code in ordered]
 
 
