@@ -17,26 +17,31 @@ from typing import Any, Literal
 
 import attrs
 
+from caaspp_authz._access import may_be_assigned, student_path
 from caaspp_authz.accounts import Account, Assignment, RuleSet
 from caaspp_authz.catalog import (
-    GRANTS,
+    AT_TEST_SITES,
     SUPERINTENDENT,
     Capability,
     Form,
     Permission,
+    Program,
     Role,
     RoleLevel,
     Where,
     by_name,
     highest,
+    scope_key,
 )
 from caaspp_authz.directory import GrantPower, User
-from caaspp_authz.orgs import Level, Organization
+from caaspp_authz.orgs import CDSCode, Level, Organization
 from caaspp_authz.resources import (
+    Assessment,
     CustomGroup,
     Grant,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -51,8 +56,10 @@ __all__ = [
     "Decision",
     "actions_on",
     "can",
+    "covers",
     "decide",
     "governs",
+    "organization_need",
 ]
 
 
@@ -155,19 +162,6 @@ def _holds(user: User, name: str, code: str) -> bool:
     return reach is not None and code in reach
 
 
-def _dormant(user: User, name: str, code: str) -> str | None:
-    """G10: an assignment that would allow this but is not in force (its forms are missing)."""
-    account = user.account
-    if account is None:
-        return None
-    covering = user.directory.tree.covering(code)
-    for a in _in_order(account.assignments):
-        carries = {p.value for p in a.role.permissions} | {c.value for c in a.role.capabilities}
-        if name in carries and a.org in covering and not account.in_force(a):
-            return _not_in_force(account, a)
-    return None
-
-
 def _missing_forms(account: Account, role: Role, forms: frozenset[Form]) -> str:
     """G10: the forms of ``forms`` not on file for the programs of ``role``, as text."""
     return ", ".join(
@@ -178,45 +172,45 @@ def _missing_forms(account: Account, role: Role, forms: frozenset[Form]) -> str:
     )
 
 
-def _not_in_force(account: Account, a: Assignment) -> str:
-    missing = _missing_forms(account, a.role, a.role.forms)
-    return f"`{a.role}` at `{a.org}` is not in force until these forms are on file: {missing}"
+def _with_forms(account: Account, assignments: list[Assignment]) -> Account:
+    """The account with every form the roles of ``assignments`` need on file (G10)."""
+    forms = {p: set(f) for p, f in account.forms.items()}
+    for a in assignments:
+        for p in a.role.programs:
+            forms.setdefault(p, set()).update(a.role.forms)
+    return attrs.evolve(account, forms=forms)
 
 
-def _dormant_grant(user: User, role: Role, code: str, *, primary: bool) -> Decision | None:
-    """G1, G10: a denial naming the forms whose absence alone keeps a grant row from the user."""
+def _for_want_of_forms(
+    user: User, entry: ActionRule, resource: object, denied: Decision
+) -> Decision:
+    """G10: a denial that missing forms cause names the forms, in any action.
+
+    The forms are the cause when the same request would be allowed were they on file: each
+    assignment of the user that is not in force is tried alone, then all of them together, and
+    the first that opens the request is named. Only the user's own assignments are named.
+    """
     account = user.account
-    assert account is not None  # decide() denies an unknown principal first
-    tree = user.directory.tree
-    for g in GRANTS:
-        if g.grantee != role.name or (primary and not g.may_grant_primary):
-            continue
-        if g.grantor == SUPERINTENDENT:
-            sup = account.superintendent_of
-            if sup is not None and _reaches(user, GrantPower(g, sup, Level.LEA), code):
-                missing = _missing_forms(account, role, g.grantor_forms)
-                return _deny(
-                    (g.rule, "G10"),
-                    f"`{user.email}` may designate `{role}` only with its forms on file",
-                    f"put these forms on file: {missing}",
-                )
-            continue
-        for a in account.assignments:
-            org = tree.get(a.org)
-            if (
-                a.role.name != g.grantor
-                or account.in_force(a)
-                or (g.grantor_primary_only and not a.primary)
-                or org is None
-                or not _reaches(user, GrantPower(g, a.org, org.level), code)
-            ):
-                continue
-            return _deny(
-                (g.rule, "G10"),
-                f"`{user.email}` holds no role in force that grants `{role}` at `{code}`",
-                _not_in_force(account, a),
+    if account is None or len(user.in_force) == len(account.assignments):
+        return denied
+    dormant = [a for a in _in_order(account.assignments) if not account.in_force(a)]
+    tries = [[a] for a in dormant]
+    if len(dormant) > 1:
+        tries.append(dormant)
+    for tried in tries:
+        filled = user.directory._make_user(user.email, _with_forms(account, tried))
+        if entry.check(filled, resource).allowed:
+            missing = "; ".join(
+                f"{_missing_forms(account, a.role, a.role.forms)} (for `{a.role}` at `{a.org}`)"
+                for a in tried
             )
-    return None
+            return _deny(
+                (*denied.rules, "G10"),
+                f"{denied.reason}: `{user.email}` holds a role that would allow it, but it is "
+                "not in force until its security forms are on file",
+                f"put these forms on file: {missing}",
+            )
+    return denied
 
 
 def _in_order(assignments: tuple[Assignment, ...]) -> list[Assignment]:
@@ -226,12 +220,7 @@ def _in_order(assignments: tuple[Assignment, ...]) -> list[Assignment]:
 
 
 def _denied_over(user: User, name: str, code: str, rules: tuple[str, ...]) -> Decision:
-    """A denial for lack of ``name`` over ``code``, naming missing forms where that is why."""
-    dormant = _dormant(user, name, code)
-    if dormant is not None:
-        return _deny(
-            (*rules, "G10"), f"`{user.email}` holds no {name} in force over `{code}`", dormant
-        )
+    """A denial for lack of ``name`` over ``code`` (G10 names missing forms where they are why)."""
     return _deny(
         rules,
         f"`{user.email}` holds no {name} over `{code}`",
@@ -265,16 +254,10 @@ def _student_allowance(user: User, student: Student) -> Decision | None:
     (another school, or no such student) is unknown input and denied. That is checked only
     before allowing, so a denial costs no lookup in the student index.
     """
-    school = student.school
-    reach = user.reach
-    pii = reach.get(_PII)
-    if pii is not None and school in pii:
-        return _ALLOW_PII if _held(user, student) else None
-    if student.ssid in user.group_students:
-        held = reach.get(_PII_GROUP)
-        if held is not None and school in held:
-            return _ALLOW_GROUP if _held(user, student) else None
-    return None
+    path = student_path(user.reach, user.group_students, student.ssid, student.school)
+    if path is None or not _held(user, student):
+        return None
+    return _ALLOW_PII if path == _PII else _ALLOW_GROUP
 
 
 def _held(user: User, student: Student) -> bool:
@@ -293,11 +276,6 @@ def _view_student(user: User, student: Student) -> Decision:
             ("V1",), f"the directory holds no student `{student.ssid}` at `{student.school}`"
         )
     school = student.school
-    dormant = _dormant(user, _PII, school) or _dormant(user, _PII_GROUP, school)
-    if dormant is not None:
-        return _deny(
-            ("V1", "G10"), f"`{user.email}` holds no role in force over `{school}`", dormant
-        )
     return _deny(
         ("V1", "V2"),
         f"`{user.email}` holds no PII over school `{school}` and no assigned group with "
@@ -357,7 +335,11 @@ _edit_group = _manage_group(must_exist=True)
 
 
 def _assign_group(user: User, assignment: GroupAssignment) -> Decision:
-    """V3: GROUP_ADMIN over the school; the assignee holds a role in the group's LEA."""
+    """V3: GROUP_ADMIN over the school; the group would open something to the assignee.
+
+    V3 (revised decision): the assignee holds a role carrying PII_GROUP or PII over the
+    group's school, in force or not, its account active or not.
+    """
     key = assignment.group
     decided = _edit_group(user, key)
     if not decided.allowed:
@@ -366,19 +348,17 @@ def _assign_group(user: User, assignment: GroupAssignment) -> Decision:
     target = directory.account(assignment.to)
     if target is None:
         return _deny(("V3",), f"unknown account `{assignment.to}`")
-    school = directory.organization(key.school)
-    assert school is not None  # checked by _manage_group
-    if not any(
-        (org := directory.organization(a.org)) is not None and org.lea_code == school.lea_code
-        for a in target.assignments
-    ):
+    if not may_be_assigned(directory.tree, target, key.school):
         return _deny(
             ("V3",),
-            f"`{target.email}` holds no role in LEA `{school.lea_code}`",
-            f"assign groups only to users with a role in LEA `{school.lea_code}`",
+            f"the group would open nothing to `{target.email}`: it holds no role carrying "
+            f"PII_GROUP or PII over `{key.school}`",
+            "assign a group only to a user with a role carrying PII_GROUP or PII at its "
+            f"school {_org_text(user, key.school)}",
         )
     return _allow(
-        ("V3", "P2", "O4"), "holds GROUP_ADMIN over the school; the assignee is in its LEA"
+        ("V3", "P2", "O4"),
+        "holds GROUP_ADMIN over the school; the assignee holds a role the group opens to",
     )
 
 
@@ -393,11 +373,12 @@ def _custom_group(
 
         Creating and editing check the requested members; viewing checks the stored ones, so
         a group whose students the owner may no longer see (a group unassigned, a role gone)
-        stays closed; deleting reveals nothing and needs ownership only.
+        stays closed; deleting reveals nothing and needs ownership only (V4 decision; the
+        active account is checked before, G11), so an owner whose roles lapsed cleans up.
         """
         if group.owner != user.email:
             return _deny(("V4",), "custom groups are seen and changed by their owner only")
-        if not user.scopes.get(_PII_GROUP):
+        if members != "none" and not user.scopes.get(_PII_GROUP):
             return _deny(("V4", "P2"), f"`{user.email}` holds no PII_GROUP", "needs PII_GROUP")
         stored = user.directory.custom_group(group.owner, group.name)
         if create and stored is not None:
@@ -411,6 +392,8 @@ def _custom_group(
             if members == "stored" and stored is not None
             else frozenset()
         )
+        if members == "none":
+            return _allow(("V4", "G11"), "the user's own custom group: deleting needs ownership")
         if checked:
             for ssid in sorted(checked):
                 student = user.directory.student(ssid)
@@ -445,27 +428,117 @@ def _report(user: User, report: Report) -> Decision:
     return _allow(("V5", "P2", "O4"), f"holds {name} over every organization of the report")
 
 
-def _code_of(resource: object) -> str:
-    if isinstance(resource, ResourceLink):
-        return resource.organization
-    assert isinstance(resource, Organization)
-    return resource.cds
+_OVER_ORGANIZATION: Mapping[Action, tuple[str, tuple[str, ...]]] = {
+    Action.UPLOAD_GROUPS: (_GROUP_ADMIN, ("U5", "V3")),
+    Action.MANAGE_RESOURCE_LINKS: (Permission.INSTRUCTIONAL_RESOURCE_ADMIN.value, ("V6", "P2")),
+    Action.ADMINISTER_SUMMATIVE: (Capability.ADMINISTER_SUMMATIVE.value, ("T1",)),
+    Action.ADMINISTER_ALTERNATE: (Capability.ADMINISTER_ALTERNATE.value, ("T1",)),
+    Action.ADMINISTER_INTERIM: (Capability.ADMINISTER_INTERIM.value, ("T1",)),
+    Action.ADMINISTER_PRACTICE: (Capability.ADMINISTER_PRACTICE.value, ("T1",)),
+    Action.ADMINISTER_ELPAC: (Capability.ADMINISTER_ELPAC.value, ("T1",)),
+    Action.HAND_SCORE_INTERIM: (Capability.HAND_SCORE_INTERIM.value, ("T3",)),
+    Action.UPLOAD_USERS: (Capability.UPLOAD_USERS.value, ("G9",)),
+}
+"""Actions over an organization needing one permission or capability there (O4), and the
+rules that name it; the two per-program actions are in :data:`_PER_PROGRAM`."""
+
+_PER_PROGRAM: Mapping[tuple[Action, Program, Assessment], str] = {
+    **{
+        (Action.MANAGE_TEST_SETTINGS, p, Assessment.ALL): scope_key(
+            Capability.MANAGE_TEST_SETTINGS, p
+        )
+        for p in Program
+    },
+    **{
+        (Action.VIEW_COMPLETION_STATUS, p, Assessment.ALL): scope_key(
+            Capability.VIEW_COMPLETION_STATUS, p
+        )
+        for p in Program
+    },
+    **{
+        (Action.VIEW_COMPLETION_STATUS, p, Assessment.INTERIM): scope_key(
+            Capability.VIEW_INTERIM_COMPLETION_STATUS, p
+        )
+        for p in Program
+    },
+}
+"""T2, T3: the scope key a per-program request needs, by action, program and assessment. A
+bare organization asks for CAASPP and every report; ``manage_test_settings`` has no
+``interim`` row (the key does not apply to it)."""
+
+_PROGRAM_RULES: Mapping[Action, tuple[str, ...]] = {
+    Action.MANAGE_TEST_SETTINGS: ("T2",),
+    Action.VIEW_COMPLETION_STATUS: ("T3",),
+}
+
+_SITE_ONLY = frozenset(Action(c.value) for c in AT_TEST_SITES)
+"""T1: the actions a request may ask only at a test site."""
 
 
-def _over_org(name: str, rules: tuple[str, ...], kinds: tuple[type, ...]) -> ActionRule:
-    """V6, T1–T3, G9, U5: ``name`` held at an organization covering the resource's (O4)."""
-    allowed = _allow((*rules, "O4"), f"holds {name} over the organization")
+def organization_need(action: Action, resource: object) -> tuple[str, CDSCode] | None:
+    """What an action over an organization needs (O4, T1–T3, G9, U5, V6): the permission or
+    capability scope key, and the organization it must cover; ``None`` when the resource is
+    not one the action takes (or names an ``assessment`` the action does not have)."""
+    if type(resource) is Organization:
+        code, program, assessment = resource.cds, Program.CAASPP, Assessment.ALL
+    elif type(resource) is ProgramScope:
+        code, program, assessment = resource.cds, resource.program, resource.assessment
+    elif type(resource) is ResourceLink:
+        code, program, assessment = resource.organization, Program.CAASPP, Assessment.ALL
+    else:
+        return None
+    found = _OVER_ORGANIZATION.get(action)
+    if found is not None:
+        return found[0], code
+    key = _PER_PROGRAM.get((action, program, assessment))
+    return None if key is None else (key, code)
+
+
+def _over_org(action: Action, kinds: tuple[type, ...]) -> ActionRule:
+    """V6, T1–T3, G9, U5: a permission or capability held over the organization (O4).
+
+    T1: an ``administer_*`` request on an LEA that is not a test site is denied: tests are
+    given at schools and direct-funded charters. T2, T3: the per-program actions need the
+    capability for the requested program (CAASPP by default).
+    """
+    rules = (
+        _OVER_ORGANIZATION[action][1] if action in _OVER_ORGANIZATION else _PROGRAM_RULES[action]
+    )
+    rules_o4 = (*rules, "O4")
+    site_only = action in _SITE_ONLY
+    allowed = {
+        key: _allow(rules_o4, f"holds {key} over the organization")
+        for key in {v[0] for v in _OVER_ORGANIZATION.values()} | set(_PER_PROGRAM.values())
+    }
 
     def quick(user: User, resource: object) -> Decision | None:
-        return allowed if _holds(user, name, _code_of(resource)) else None
+        need = organization_need(action, resource)
+        if need is None:
+            return None
+        key, code = need
+        reach = user.reach.get(key)
+        if reach is None or code not in reach:
+            return None
+        if site_only and not user.directory.tree.is_test_site(code):
+            return None
+        return allowed[key]
 
     def check(user: User, resource: object) -> Decision:
-        code = _code_of(resource)
+        need = organization_need(action, resource)
+        if need is None:
+            return _deny(rules, f"`{action.value}` does not take `assessment: interim` (T3 only)")
+        key, code = need
         if user.directory.organization(code) is None:
             return _deny(rules, f"unknown organization `{code}`")
-        if _holds(user, name, code):
-            return allowed
-        return _denied_over(user, name, code, rules)
+        if site_only and not user.directory.tree.is_test_site(code):
+            return _deny(
+                ("T1",),
+                f"`{code}` is an LEA, not a test site: tests are given at its schools",
+                "ask about a school of the LEA (a role held at the LEA reaches each of them)",
+            )
+        if _holds(user, key, code):
+            return allowed[key]
+        return _denied_over(user, key, code, rules)
 
     return ActionRule(kinds, check, quick)
 
@@ -506,12 +579,20 @@ def _site_grantor(power: GrantPower) -> bool:
     return grantor != SUPERINTENDENT and by_name(grantor).level is RoleLevel.SCHOOL
 
 
+def _g5_conflict(account: Account, role: Role, code: str) -> Assignment | None:
+    """G5: the actor's own assignment of ``role`` at an organization other than ``code``."""
+    return next(
+        (a for a in _in_order(account.assignments) if a.role == role and a.org != code), None
+    )
+
+
 def governs(user: User, role: Role, code: str, *, primary: bool = False) -> GrantPower | None:
     """The grant row by which the user may grant ``role`` at ``code`` (G6), or ``None``.
 
-    G1/G3/G4: a row of the grant matrix for a role the user holds in force, reaching ``code``;
-    R7: only a row that may grant primary grants a primary; G5: a site grant power does not
-    grant a role the user holds at another organization.
+    G1/G3/G4: a row of the grant matrix for a role the user holds in force (or, G1, its
+    superintendency, which needs no forms), reaching ``code``; R7: only a row that may grant
+    primary grants a primary; G5: a site grant power does not grant a role the user holds at
+    another organization.
     """
     account = user.account
     if account is None:
@@ -523,52 +604,108 @@ def governs(user: User, role: Role, code: str, *, primary: bool = False) -> Gran
             continue
         if primary and not rule.may_grant_primary:
             continue
-        if rule.grantor_forms and not all(
-            account.has_forms(p, rule.grantor_forms) for p in role.programs
-        ):
-            continue
-        if _site_grantor(power) and any(
-            a.role == role and a.org != code for a in account.assignments
-        ):  # G5
+        if _site_grantor(power) and _g5_conflict(account, role, code) is not None:  # G5
             continue
         return power
     return None
 
 
-_ACCOUNT_ACTION_RULES = ("G8", "G6")
+def covers(user: User, assignment: Assignment) -> bool:
+    """G8: whether the user covers an assignment (role R at organization O) of an account.
+
+    (a) it governs R at O (G6); (b) it is the superintendent of the LEA that O is or lies in;
+    (c) it holds an LEA coordinator role of either program at that LEA, and R is not an LEA
+    coordinator role (those are governed under G1 only); (d) it holds a site coordinator role
+    of either program at O (a school, or a direct-funded charter counted as one, T1) and R is
+    not a coordinator role. The user's own role must be in force (G10: ``user.in_force``); the
+    superintendent needs no forms (G1). Which roles are coordinators is catalog data.
+    """
+    role, code = assignment.role, assignment.org
+    if governs(user, role, code, primary=assignment.primary) is not None:  # (a)
+        return True
+    account = user.account
+    org = user.directory.organization(code)
+    if account is None or org is None:
+        return False
+    lea = org.lea_code
+    if account.superintendent_of == lea:  # (b)
+        return True
+    if role.lea_coordinator:
+        return False
+    for mine in user.in_force:
+        held = mine.role
+        if held.lea_coordinator and mine.org == lea:  # (c)
+            return True
+        if held.site_coordinator and mine.org == code and not role.coordinator:  # (d)
+            return True
+    return False
 
 
-def _account_action(*, self_allowed: bool) -> Callable[[User, Account], Decision]:
+def _uncovered(user: User, account: Account) -> str | None:
+    """G8: what of ``account`` the user does not cover, as text, or ``None`` when it covers all.
+
+    R6: the superintendency counts as something the account holds, and no one but the
+    superintendent itself covers it (no role of the catalog designates a superintendent).
+    """
+    if account.superintendent_of is not None:
+        return f"`{account.email}` is the superintendent of `{account.superintendent_of}`"
+    for a in _in_order(account.assignments):
+        if not covers(user, a):
+            return (
+                f"`{user.email}` does not cover `{a.role}` at `{a.org}` held by `{account.email}`"
+            )
+    return None
+
+
+_WHO_COVERS = (
+    "an account is acted on by whoever covers every role it holds: the superintendent or an "
+    "LEA coordinator of its LEA, a site coordinator for the school's staff, or whoever may "
+    "grant the role there (G8)"
+)
+
+
+def _account_action(action: Action) -> Callable[[User, Account], Decision]:
+    reset = action is Action.RESET_PASSWORD
+    own = action in (Action.RESET_PASSWORD, Action.EDIT_ACCOUNT)
+    rules: tuple[str, ...] = ("G7", "G8") if reset else ("G8",)
+
     def check(user: User, target: Account) -> Decision:
-        """G7, G8: act on an account when governing every role it holds; self password reset."""
+        """G7, G8: act on a whole account when covering every role it holds.
+
+        Every active user edits its own demographics and resets its own password (G7, G8).
+        G7 (decision): resetting the password of an active account only sends its owner a
+        link, so covering one of its roles is enough; an inactive one needs G8 in full.
+        """
         current = user.directory.account(target.email)
         if current is None:
             return _deny(("G8",), f"unknown account `{target.email}`")
-        if self_allowed and current.email == user.email:
-            return _allow(("G7",), "every active user may reset its own password")
+        if own and current.email == user.email:
+            what = "reset its own password" if reset else "edit its own demographics"
+            return _allow(rules, f"every active user may {what}")
         if current.superintendent_of is not None:
             return _deny(
-                ("G8", "R6"),
+                (*rules, "R6"),
                 f"`{current.email}` is the superintendent of `{current.superintendent_of}`, "
-                "whom no role governs",
+                "whose account no one else acts on",
             )
         if not current.assignments:
             return _deny(
-                _ACCOUNT_ACTION_RULES,
-                f"`{current.email}` holds no role, so no one else governs it",
+                rules,
+                f"`{current.email}` holds no role, so no one but its owner acts on it",
+                "grant the account a role (G11: as if the account were new)",
             )
-        for a in _in_order(current.assignments):
-            if governs(user, a.role, a.org, primary=a.primary) is None:
-                return _deny(
-                    _ACCOUNT_ACTION_RULES,
-                    f"`{user.email}` does not govern `{a.role}` at `{a.org}` held by "
-                    f"`{current.email}`",
-                    "an account is acted on by whoever may grant every role it holds",
-                )
-        return _allow(
-            ("G8", "G6", "G7") if self_allowed else _ACCOUNT_ACTION_RULES,
-            "governs every role the account holds",
-        )
+        if reset and current.active:
+            if any(covers(user, a) for a in current.assignments):
+                return _allow(rules, "covers a role of the active account; the owner gets a link")
+            return _deny(
+                rules,
+                f"`{user.email}` covers no role held by `{current.email}`",
+                "a password reset of an active account needs covering one of its roles (G7, G8)",
+            )
+        missing = _uncovered(user, current)
+        if missing is not None:
+            return _deny(rules if current.active else (*rules, "G11"), missing, _WHO_COVERS)
+        return _allow(rules, "covers every role the account holds")
 
     return check
 
@@ -588,8 +725,47 @@ def _grant_checks(user: User, grant: Grant) -> Decision | None:
     return None
 
 
+def _not_governed(user: User, role: Role, code: str, *, primary: bool) -> Decision:
+    """Why the user may not grant ``role`` at ``code``; G5 names the actor's own role and site."""
+    account = user.account
+    assert account is not None  # decide() denies an unknown principal first
+    conflict = _g5_conflict(account, role, code)
+    if conflict is not None and any(
+        p.rule.grantee == role.name and _site_grantor(p) and _reaches(user, p, code)
+        for p in user.grant_powers
+    ):
+        return _deny(
+            ("G5",),
+            f"`{user.email}` holds `{role}` at `{conflict.org}`: a site coordinator may not "
+            "grant a role its own account holds at a different site",
+            "ask the LEA coordinator to grant it",
+        )
+    return _deny(
+        ("G3", "G1", "G2", "G5", "G6"),
+        f"`{user.email}` may not grant `{role}`{' as primary' if primary else ''} at `{code}`",
+        "ask a coordinator who may grant it there (see the grant matrix, G3)",
+    )
+
+
+def _e4_fix(user: User, role: Role, code: str, held: list[Assignment]) -> str:
+    """E4: a fix that works: the highest role, granted after the lower one goes (or by upload,
+    which replaces a role at the organization, U4), or a different e-mail."""
+    top = highest([role, *(a.role for a in held)])
+    if top is None:
+        return "no role among them is the highest: use a different e-mail address for one"
+    if top != role:
+        return f"nothing to grant: `{top}`, held there, is the highest"
+    old = ", ".join(f"`{a.role}`" for a in held)
+    if all(governs(user, a.role, a.org, primary=a.primary) is not None for a in held):
+        return (
+            f"remove {old} at `{code}` first, then grant `{role}`, the highest; or upload the "
+            "row, which replaces it there (U4)"
+        )
+    return f"ask whoever may grant {old} at `{code}` to remove it first, then grant `{role}`"
+
+
 def _add_role(user: User, grant: Grant) -> Decision:
-    """G1–G6, R5, R7, E2–E5, G11: whether the user may grant this role here to this account."""
+    """G1–G6, R5, R7, E2–E5, E8, G11: whether the user may grant this role here to this account."""
     problem = _grant_checks(user, grant)
     if problem is not None:
         return problem
@@ -597,37 +773,45 @@ def _add_role(user: User, grant: Grant) -> Decision:
     primary = grant.primary and role.has_primary
     power = governs(user, role, code, primary=primary)
     if power is None:
-        dormant = _dormant_grant(user, role, code, primary=primary)
-        if dormant is not None:
-            return dormant
-        return _deny(
-            ("G3", "G1", "G2", "G5", "G6"),
-            f"`{user.email}` may not grant `{role}`{' as primary' if primary else ''} at `{code}`",
-            "ask a coordinator who may grant it there (see the grant matrix, G3)",
-        )
+        return _not_governed(user, role, code, primary=primary)
     directory = user.directory
     target = directory.account(grant.to)
+    promoted = False
     if primary:
+        # R7: "held" is any assignment marked primary, in force or not, active or not.
         holder = directory.primaries.get((code, role.name))
         if holder is not None and holder != grant.to:
             return _deny(
                 ("R7",),
-                f"`{holder}` is already the primary `{role}` at `{code}`",
-                "remove the current primary first, or grant a secondary",
+                f"the primary `{role}` at `{code}` is already held",
+                "remove the current primary's role first, or grant a secondary",
+            )
+        promoted = target is not None and any(
+            a.role == role and a.org == code and not a.primary for a in target.assignments
+        )
+    if target is not None and not target.active and target.assignments:
+        # G11: the grant reactivates the account, so it needs covering every role it holds.
+        missing = _uncovered(user, target)
+        if missing is not None:
+            return _deny(
+                ("G11", "G8"),
+                f"the grant would reactivate `{target.email}`, and {missing}",
+                _WHO_COVERS,
             )
     if target is not None and directory.rule_set is RuleSet.ONE_ROLE_PER_EMAIL:
         others = [a for a in _in_order(target.assignments) if a.role != role]
+        # E8: the e-mail rules hold across programs: one TOMS login for both.
+        e8 = ("E8",) if any(role.programs.isdisjoint(a.role.programs) for a in others) else ()
         same_site = [a for a in others if a.org == code]
         if same_site:
-            top = highest([role, *(a.role for a in same_site)])
             return _deny(
-                ("E4",),
+                ("E4", *e8),
                 f"`{target.email}` already holds `{same_site[0].role}` at `{code}`",
-                f"grant only `{top}`, the highest" if top else "use a different e-mail address",
+                _e4_fix(user, role, code, same_site),
             )
         if others:
             return _deny(
-                ("E3",),
+                ("E3", *e8),
                 f"`{target.email}` holds `{others[0].role}`; one account holds one role",
                 "use a different e-mail address for this role",
             )
@@ -637,16 +821,24 @@ def _add_role(user: User, grant: Grant) -> Decision:
             f"`{role}` must be held by a licensed or credentialed employee",
             "attest the credential with `credentialed: true`",
         )
-    rules = (power.rule.rule, "G6") if power.rule.rule != "G3" else ("G3", "G6")
+    rules: tuple[str, ...] = (power.rule.rule, "G6")
+    if promoted:
+        rules = (*rules, "R7")
     if target is not None and not target.active:
         return _allow(
             (*rules, "G11"), "may grant the role here; the grant reactivates the account"
         )
+    if promoted:
+        return _allow(rules, f"makes the secondary `{role}` at `{code}` the primary")
     return _allow(rules, f"may grant `{role}` at `{code}`")
 
 
 def _remove_role(user: User, grant: Grant) -> Decision:
-    """G6: removing a role needs exactly the power to grant it there."""
+    """G6: removing a role needs exactly the power to grant it there.
+
+    G8: removing an account's last role is allowed, and the reason says that the account is
+    left without roles (no one but its owner acts on it then).
+    """
     problem = _grant_checks(user, grant)
     if problem is not None:
         return problem
@@ -667,23 +859,20 @@ def _remove_role(user: User, grant: Grant) -> Decision:
             f"`{user.email}` does not govern `{held.role}` at `{held.org}`",
             "ask whoever may grant that role there",
         )
+    if all(a == held for a in target.assignments):
+        return _allow(
+            ("G6", "G8"),
+            f"governs `{held.role}` at `{held.org}`; it is the account's last role, so the "
+            "account is left without roles, and no one but its owner acts on it (to remove "
+            "the account, delete it instead while it holds this role)",
+        )
     return _allow(("G6",), f"governs `{held.role}` at `{held.org}`")
 
 
 # --- the policy table ------------------------------------------------------------------------
 
 _ORG = (Organization,)
-_CAP_RULES: Mapping[Capability, tuple[str, ...]] = {
-    Capability.ADMINISTER_SUMMATIVE: ("T1",),
-    Capability.ADMINISTER_ALTERNATE: ("T1",),
-    Capability.ADMINISTER_INTERIM: ("T1",),
-    Capability.ADMINISTER_PRACTICE: ("T1",),
-    Capability.ADMINISTER_ELPAC: ("T1",),
-    Capability.MANAGE_TEST_SETTINGS: ("T2",),
-    Capability.HAND_SCORE_INTERIM: ("T3",),
-    Capability.VIEW_COMPLETION_STATUS: ("T3",),
-    Capability.UPLOAD_USERS: ("G9",),
-}
+_ORG_OR_SCOPE = (Organization, ProgramScope)
 
 POLICY: Mapping[Action, ActionRule] = {
     Action.VIEW_STUDENT_RESULTS: ActionRule((Student,), _view_student, _student_allowance),
@@ -707,19 +896,22 @@ POLICY: Mapping[Action, ActionRule] = {
     Action.CREATE_AGGREGATE_REPORT: ActionRule((Report,), _report),
     Action.VIEW_AGGREGATE_REPORT: ActionRule((Report,), _report),
     Action.EXPORT_AGGREGATE_REPORT: ActionRule((Report,), _report),
-    Action.MANAGE_RESOURCE_LINKS: _over_org(
-        Permission.INSTRUCTIONAL_RESOURCE_ADMIN.value, ("V6", "P2"), (ResourceLink,)
-    ),
+    Action.MANAGE_RESOURCE_LINKS: _over_org(Action.MANAGE_RESOURCE_LINKS, (ResourceLink,)),
     Action.ACCESS_TOOLS_FOR_TEACHERS: _anywhere(
         Permission.DL_END_USER.value, ("V7", "P2"), (ToolsForTeachers,)
     ),
-    Action.UPLOAD_GROUPS: _over_org(_GROUP_ADMIN, ("U5", "V3"), _ORG),
-    **{Action(cap.value): _over_org(cap.value, rules, _ORG) for cap, rules in _CAP_RULES.items()},
-    Action.EDIT_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
-    Action.DEACTIVATE_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
-    Action.REACTIVATE_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
-    Action.DELETE_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
-    Action.RESET_PASSWORD: ActionRule((Account,), _account_action(self_allowed=True)),
+    **{a: _over_org(a, _ORG) for a in _OVER_ORGANIZATION if a is not Action.MANAGE_RESOURCE_LINKS},
+    **{a: _over_org(a, _ORG_OR_SCOPE) for a in _PROGRAM_RULES},
+    **{
+        a: ActionRule((Account,), _account_action(a))
+        for a in (
+            Action.EDIT_ACCOUNT,
+            Action.DEACTIVATE_ACCOUNT,
+            Action.REACTIVATE_ACCOUNT,
+            Action.DELETE_ACCOUNT,
+            Action.RESET_PASSWORD,
+        )
+    },
     Action.ADD_ROLE: ActionRule((Grant,), _add_role),
     Action.REMOVE_ROLE: ActionRule((Grant,), _remove_role),
 }
@@ -735,7 +927,8 @@ def decide(user: User, action: Action, resource: object) -> Decision:
     """Decide a request; deny by default. Typed but unknown input is denied, never raised on.
 
     G11: an inactive account may do nothing; G10 is applied in the user's scopes, where an
-    assignment whose forms are not on file grants nothing.
+    assignment whose forms are not on file grants nothing, and a denial that missing forms
+    cause names them.
     """
     entry = POLICY.get(action)
     if entry is None:
@@ -749,11 +942,14 @@ def decide(user: User, action: Action, resource: object) -> Decision:
             "reactivate the account: a password reset, a role granted one by one, or an upload",
         )
     if isinstance(resource, Unknown):
-        return _deny((), f"{resource}")
+        return _deny(resource.rules, f"{resource}", resource.fix)
     if not isinstance(resource, entry.kinds):
         kinds = " or ".join(k.__name__ for k in entry.kinds)
         return _deny((), f"`{action.value}` acts on a {kinds}, not on `{resource!r}`")
-    return entry.check(user, resource)
+    decided = entry.check(user, resource)
+    if decided.allowed:
+        return decided
+    return _for_want_of_forms(user, entry, resource, decided)  # G10, in any action
 
 
 def can(user: User, action: Action, resource: object) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
+from caaspp_authz._access import may_be_assigned, student_path
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, email_rule_problems
 from caaspp_authz.catalog import GRANTS, SUPERINTENDENT, GrantRule
 from caaspp_authz.errors import DirectoryError, Problem, Severity
@@ -222,15 +223,16 @@ class Directory:
             self._reaches[held] = found
         return found
 
-    def _make_user(self, email: Email) -> User:
-        account = self.accounts[email]
+    def _make_user(self, email: Email, account: Account | None = None) -> User:
+        """The user of ``email``; with ``account``, of that account in its place (the decision
+        asks, for G10, what a user could do with its forms on file)."""
+        if account is None:
+            account = self.accounts[email]
         in_force = tuple(a for a in account.assignments if account.in_force(a))  # G10
         scopes: dict[str, set[CDSCode]] = {}
         for a in in_force:
-            for p in a.role.permissions:
-                scopes.setdefault(p.value, set()).add(a.org)
-            for c in a.role.capabilities:
-                scopes.setdefault(c.value, set()).add(a.org)
+            for name in a.role.scope_keys:  # P2, T1–T3: per program where the catalog says
+                scopes.setdefault(name, set()).add(a.org)
         held = {name: self._shared(frozenset(codes)) for name, codes in scopes.items()}
         powers: list[GrantPower] = []
         for a in in_force:
@@ -466,11 +468,14 @@ def _groups(
                 problems.append(
                     Problem("V3", f"user `{email}` has no account", where=where, value=email)
                 )
-            elif not _in_lea(tree, account, school.lea_code):
+            elif not may_be_assigned(tree, account, g.key.school):
+                # V3 (revised): an assignment that stopped qualifying stays and opens nothing.
                 problems.append(
                     Problem(
                         "V3",
-                        f"user `{email}` holds no role in LEA `{school.lea_code}`",
+                        f"user `{email}` holds no role carrying PII_GROUP or PII over the "
+                        "group's school: the assignment opens nothing",
+                        severity=Severity.WARNING,
                         where=where,
                         value=email,
                     )
@@ -484,8 +489,6 @@ def _stale_custom_groups(directory: Directory) -> list[Problem]:
     A warning, not a refusal: an assigned group or a role can go after the custom group was
     made. Viewing such a group is denied until it is edited back within the owner's sources.
     """
-    from caaspp_authz.decision import sees_student  # the V1 check; decision imports us
-
     problems: list[Problem] = []
     for c in directory.custom_groups.values():
         owner = directory.user(c.owner)
@@ -493,7 +496,10 @@ def _stale_custom_groups(directory: Directory) -> list[Problem]:
             ssid
             for ssid in c.students
             if ssid not in owner.custom_sources
-            or not sees_student(owner, directory.students[ssid])
+            or student_path(
+                owner.reach, owner.group_students, ssid, directory.students[ssid].school
+            )
+            is None
         )
         if outside:
             problems.append(
@@ -507,15 +513,6 @@ def _stale_custom_groups(directory: Directory) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _in_lea(tree: OrgTree, account: Account, lea: CDSCode) -> bool:
-    """V3 (decision): an assignee holds at least one role in the group's LEA."""
-    for a in account.assignments:
-        org = tree.get(a.org)
-        if org is not None and org.lea_code == lea:
-            return True
-    return False
 
 
 def _custom_groups(
@@ -539,6 +536,3 @@ def _custom_groups(
                     Problem("V4", f"student `{ssid}` is not in the directory", where=where)
                 )
     return found
-
-
-in_lea = _in_lea

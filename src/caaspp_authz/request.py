@@ -15,16 +15,18 @@ from typing import Any
 import attrs
 
 from caaspp_authz.accounts import Email, canonical_email
-from caaspp_authz.catalog import resolve_role
+from caaspp_authz.catalog import Program, resolve_role
 from caaspp_authz.decision import POLICY, Action, Decision, decide
 from caaspp_authz.directory import Directory, User
 from caaspp_authz.errors import InvalidCDSCode, InvalidEmail, RequestError, UnknownRole
-from caaspp_authz.orgs import CDSCode, parse_cds
+from caaspp_authz.orgs import CDSCode, Organization, parse_cds
 from caaspp_authz.resources import (
+    Assessment,
     CustomGroup,
     Grant,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     ToolsForTeachers,
@@ -127,8 +129,13 @@ def _grant(value: object, d: Directory) -> object:
     role_text = _text(g.get("role"), "`role`")
     try:
         role, _legacy = resolve_role(role_text)
-    except UnknownRole:
-        return Unknown("role", role_text)
+    except UnknownRole as exc:  # R4: the closest role, as an upload row gets it
+        fix = (
+            f"did you mean `{exc.suggestion}`? a role is named exactly as the catalog spells it"
+            if exc.suggestion
+            else "name a role of the catalog, spelled exactly"
+        )
+        return Unknown("role", role_text, ("R4",), fix)
     primary = g.get("primary", False)
     credentialed = g.get("credentialed", False)
     if not isinstance(primary, bool) or not isinstance(credentialed, bool):
@@ -156,6 +163,43 @@ _READERS: Mapping[str, Callable[[object, Directory], object]] = {
 }
 
 
+_PROGRAM_ACTIONS = frozenset({Action.MANAGE_TEST_SETTINGS, Action.VIEW_COMPLETION_STATUS})
+"""T2, T3: the actions whose organization resource may name a program."""
+
+
+def _program_scope(action: Action, res: Mapping[str, Any], directory: Directory) -> object:
+    """T2, T3: ``{"organization": CDS, "program": ..., "assessment": ...}``."""
+    extra = set(res) - {"organization", "program", "assessment"}
+    if extra:
+        raise RequestError("`resource` must have exactly one kind, such as `student`")
+    if action not in _PROGRAM_ACTIONS:
+        raise RequestError(
+            f"`program` and `assessment` apply to `manage_test_settings` and "
+            f"`view_completion_status` only, not to `{action.value}`"
+        )
+    if "assessment" in res and action is Action.MANAGE_TEST_SETTINGS:
+        raise RequestError("`assessment` applies to `view_completion_status` only (T3)")
+    program_text = _text(res.get("program", Program.CAASPP.value), "`program`")
+    assessment_text = _text(res.get("assessment", Assessment.ALL.value), "`assessment`")
+    try:
+        program = Program(program_text)
+    except ValueError:
+        raise RequestError(
+            f"`program` must be `CAASPP` or `ELPAC`, not `{program_text}`"
+        ) from None
+    try:
+        assessment = Assessment(assessment_text)
+    except ValueError:
+        raise RequestError(
+            f"`assessment` must be `interim` or `all`, not `{assessment_text}`"
+        ) from None
+    org = _organization(res.get("organization"), directory)
+    if isinstance(org, Unknown):
+        return org
+    assert isinstance(org, Organization)
+    return ProgramScope(org, program, assessment)
+
+
 def read_resource(action: Action, value: object, directory: Directory) -> object:
     """Read a RESOURCE of the request format for ``action``, resolved in ``directory``.
 
@@ -163,6 +207,8 @@ def read_resource(action: Action, value: object, directory: Directory) -> object
     action does not take; something the directory does not hold reads as ``Unknown``.
     """
     res = _obj(value, "`resource`")
+    if "organization" in res and ("program" in res or "assessment" in res):
+        return _program_scope(action, res, directory)
     if len(res) != 1:
         raise RequestError("`resource` must have exactly one kind, such as `student`")
     ((kind, inner),) = res.items()
