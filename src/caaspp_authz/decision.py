@@ -784,7 +784,7 @@ def _add_role(user: User, grant: Grant) -> Decision:
             return _deny(
                 ("R7",),
                 f"the primary `{role}` at `{code}` is already held",
-                "remove the current primary's role first, or grant a secondary",
+                "remove the current primary first, or grant a secondary",
             )
         promoted = target is not None and any(
             a.role == role and a.org == code and not a.primary for a in target.assignments
