@@ -1095,7 +1095,8 @@ def test_g11_no_reactivation_across_leas() -> None:
 
 
 def test_g8_superintendent_account_is_its_own() -> None:
-    """G8, R6: no one but the superintendent acts on its account, whatever roles it holds."""
+    """G8, R6, U7: no one but the superintendent acts on its account, whatever roles it holds,
+    so a site coordinator's upload row never renames it."""
     d = build(
         acct("sup@d.org", "Tools for Teachers Only", SCHOOL_1, superintendent_of=LEA),
         acct("sc1@d.org", "Site CAASPP Coordinator", SCHOOL_1),
@@ -1106,7 +1107,8 @@ def test_g8_superintendent_account_is_its_own() -> None:
 
 def test_r7_a_primary_held_by_an_inactive_account_or_not_in_force_is_held() -> None:
     """R7: a primary is held whether its account is active or not and its role in force or not."""
-    for extra in ({"active": False}, {"forms": {}}):
+    extras: list[dict[str, Any]] = [{"active": False}, {"forms": {}}]
+    for extra in extras:
         d = build(
             acct("sup@d.org", superintendent_of=LEA),
             acct("old@d.org", "LEA CAASPP Coordinator", LEA, primary=True, **extra),

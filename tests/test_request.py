@@ -14,6 +14,7 @@ from caaspp_authz import (
     GroupAssignment,
     GroupKey,
     Organization,
+    ProgramScope,
     Report,
     Request,
     RequestError,
@@ -187,3 +188,73 @@ def test_non_text_extra_keys_are_a_request_error() -> None:
             {"principal": "ta1@d.org", "action": "view_group", "resource": {}, 1: 2, "x": 3},  # type: ignore[dict-item]
             directory,
         )
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "program", "assessment"),
+    [
+        ("manage_test_settings", {"organization": SCHOOL_1, "program": "ELPAC"}, "ELPAC", "all"),
+        (
+            "view_completion_status",
+            {"organization": SCHOOL_1, "assessment": "interim"},
+            "CAASPP",
+            "interim",
+        ),
+        (
+            "view_completion_status",
+            {"organization": SCHOOL_1, "program": "ELPAC", "assessment": "all"},
+            "ELPAC",
+            "all",
+        ),
+    ],
+)
+def test_program_and_assessment_keys_read_as_a_program_scope(
+    action: str, resource: dict[str, Any], program: str, assessment: str
+) -> None:
+    """T2, T3: `program` (default CAASPP) and `assessment` (default all) read as a ProgramScope."""
+    read = _request(action, resource).resource
+    assert isinstance(read, ProgramScope)
+    assert read.cds == SCHOOL_1
+    assert read.program.value == program
+    assert read.assessment.value == assessment
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("manage_test_settings", {"organization": SCHOOL_1, "assessment": "interim"}),
+        ("manage_test_settings", {"organization": SCHOOL_1, "assessment": "all"}),
+        ("administer_summative", {"organization": SCHOOL_1, "program": "CAASPP"}),
+        ("view_completion_status", {"organization": SCHOOL_1, "program": "STAR"}),
+        ("view_completion_status", {"organization": SCHOOL_1, "assessment": "summative"}),
+        ("view_completion_status", {"organization": SCHOOL_1, "program": 1}),
+        ("view_completion_status", {"organization": SCHOOL_1, "program": "ELPAC", "x": 1}),
+    ],
+)
+def test_malformed_program_scopes_raise(action: str, resource: dict[str, Any]) -> None:
+    """T2, T3: `assessment` on manage_test_settings, a key on another action, or an unknown
+    program or assessment is a malformed request."""
+    with pytest.raises(RequestError):
+        _request(action, resource)
+
+
+def test_program_scope_of_an_unknown_organization_is_denied() -> None:
+    """T2: a program scope naming an organization the directory does not hold is denied."""
+    decision = ask(
+        D,
+        "sc1@d.org",
+        "manage_test_settings",
+        {"organization": "01234560000000", "program": "ELPAC"},
+    )
+    assert not decision.allowed
+    assert "unknown organization" in decision.reason
+
+
+def test_near_miss_role_reads_as_unknown_with_the_closest_role() -> None:
+    """R4: a request's role name that is no exact spelling reads as unknown, naming R4 and the
+    closest role."""
+    read = _request("add_role", grant("n@d.org", "Educator-Roster", SCHOOL_1)).resource
+    assert isinstance(read, Unknown)
+    assert read.rules == ("R4",)
+    assert read.fix is not None
+    assert "`Educator—Roster`" in read.fix

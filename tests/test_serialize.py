@@ -166,7 +166,9 @@ def test_rulebook_refusals_after_reading() -> None:
     got = _refused(data)
     assert {r for r, _, _ in got} == {"R2", "E1", "O4", "R6", "R7", "V1", "U5", "V3", "V4"}
     assert ("R2", "account `a@d.org`", LEA) in got
-    assert ("V3", "group `G` (2026) at `19647331111111`", "o@o.org") in got
+    assert ("V3", "group `G` (2026) at `19647331111111`", "nobody@d.org") in got
+    # V3 (revised): an assignee the group opens nothing to is a warning, not a refusal.
+    assert ("V3", "group `G` (2026) at `19647331111111`", "o@o.org") not in got
 
 
 def test_tree_problems_are_reported_before_account_checks() -> None:

@@ -41,11 +41,13 @@ from caaspp_authz.errors import (
 from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, parse_cds
 from caaspp_authz.request import Request
 from caaspp_authz.resources import (
+    Assessment,
     CustomGroup,
     Grant,
     Group,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -59,6 +61,7 @@ __all__ = [
     "ROLES",
     "Account",
     "Action",
+    "Assessment",
     "Assignment",
     "CDSCode",
     "CaasppAuthzError",
@@ -82,6 +85,7 @@ __all__ = [
     "Permission",
     "Problem",
     "Program",
+    "ProgramScope",
     "Report",
     "Request",
     "RequestError",

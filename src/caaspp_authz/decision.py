@@ -618,7 +618,8 @@ def covers(user: User, assignment: Assignment) -> bool:
     coordinator role (those are governed under G1 only); (d) it holds a site coordinator role
     of either program at O (a school, or a direct-funded charter counted as one, T1) and R is
     not a coordinator role. The user's own role must be in force (G10: ``user.in_force``); the
-    superintendent needs no forms (G1). Which roles are coordinators is catalog data.
+    superintendent needs no forms (G1). Which roles are coordinators is catalog data. An
+    upload asks the same through ``edit_account`` and ``reactivate_account`` (U7, G11).
     """
     role, code = assignment.role, assignment.org
     if governs(user, role, code, primary=assignment.primary) is not None:  # (a)

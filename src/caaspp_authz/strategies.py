@@ -26,11 +26,13 @@ from caaspp_authz.directory import Directory, User
 from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code
 from caaspp_authz.resources import (
     SUBJECTS,
+    Assessment,
     CustomGroup,
     Grant,
     Group,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -374,6 +376,7 @@ _REPORT_ACTIONS = actions_on(Report)
 _ACCOUNT_ACTIONS = actions_on(Account)
 _GRANT_ACTIONS = actions_on(Grant)
 _ORG_ACTIONS = actions_on(Organization)
+_SCOPE_ACTIONS = actions_on(ProgramScope)
 
 
 def _new_email(draw: st.DrawFn) -> Email:
@@ -490,7 +493,11 @@ def _resource(
     assert action in _ORG_ACTIONS
     chosen = code()
     org = directory.organization(chosen)
-    return org if org is not None else Unknown("organization", chosen)
+    if org is None:
+        return Unknown("organization", chosen)
+    if action in _SCOPE_ACTIONS and draw(st.booleans()):  # T2, T3: a program, an assessment
+        return ProgramScope(org, _pick(draw, list(Program)), _pick(draw, list(Assessment)))
+    return org
 
 
 def requests(directory: Directory) -> st.SearchStrategy[tuple[User, Action, object]]:

@@ -4,7 +4,8 @@ The table enumerates, for each rule set, every actor (each role in force, with f
 and a credential; the primary and a secondary LEA coordinator; the superintendent, R6) ×
 every action × every relation between the actor's organization and the resource's × the
 resource variants that matter (a student with and without an assigned group, each target
-role of a grant or an account action), and writes one line each to ``decision_table.tsv``:
+role of a grant or an account action, active or inactive, the program and assessment of the
+per-program actions), and writes one line each to ``decision_table.tsv``:
 ``rule_set, role, action, relation, variant, allowed, rules``, sorted, tab-separated.
 
 One directory is built per rule set and actor, holding a separate canonical resource (a
@@ -23,6 +24,7 @@ from caaspp_authz import (
     ROLES,
     Account,
     Action,
+    Assessment,
     Assignment,
     CustomGroup,
     Directory,
@@ -33,6 +35,7 @@ from caaspp_authz import (
     GroupAssignment,
     GroupKey,
     Program,
+    ProgramScope,
     Report,
     ResourceLink,
     Role,
@@ -41,7 +44,7 @@ from caaspp_authz import (
     ToolsForTeachers,
     decide,
 )
-from caaspp_authz.catalog import RoleLevel
+from caaspp_authz.catalog import RoleLevel, by_name
 from caaspp_authz.orgs import CDSCode, Level, Organization
 
 HERE = Path(__file__).resolve().parent
@@ -132,10 +135,14 @@ class _Builder:
         self._n += 1
         return f"{self._n:010d}"
 
-    def target(self, role: Role, code: CDSCode, tag: str) -> Account:
+    def target(self, role: Role, code: CDSCode, tag: str, *, active: bool = True) -> Account:
         email = Email(f"{_slug(role.name)}.{tag}@{code}.org")
         account = Account(
-            email, credentialed=True, forms=ALL_FORMS, assignments=[Assignment(role, code)]
+            email,
+            credentialed=True,
+            active=active,
+            forms=ALL_FORMS,
+            assignments=[Assignment(role, code)],
         )
         self.accounts[email] = account
         return account
@@ -158,6 +165,16 @@ class _Builder:
                 Action.VIEW_COMPLETION_STATUS,
             ):
                 self.add(action, relation, "-", org)
+        # T2, T3: the per-program actions for each program and assessment.
+        self.add(Action.MANAGE_TEST_SETTINGS, relation, "ELPAC", ProgramScope(org, Program.ELPAC))
+        for program in Program:
+            for assessment in Assessment:
+                self.add(
+                    Action.VIEW_COMPLETION_STATUS,
+                    relation,
+                    f"{program.value} {assessment.value}",
+                    ProgramScope(org, program, assessment),
+                )
         tag = _slug(relation)
         for role in ROLES:
             if not _holdable(role, code):
@@ -171,6 +188,16 @@ class _Builder:
                 Action.DELETE_ACCOUNT,
             ):
                 self.add(action, relation, f"target {role.name}", held)
+            # G7, G8, G11: an inactive account holding the role.
+            asleep = self.target(role, code, f"{tag}.inactive", active=False)
+            for action in (Action.REACTIVATE_ACCOUNT, Action.RESET_PASSWORD):
+                self.add(action, relation, f"inactive target {role.name}", asleep)
+            self.add(
+                Action.ADD_ROLE,
+                relation,
+                f"{role.name} to an inactive holder",
+                Grant(asleep.email, role, code, credentialed=True),
+            )
             self.add(Action.REMOVE_ROLE, relation, role.name, Grant(held.email, role, code))
             new = Email(f"new.{_slug(role.name)}.{tag}@example.org")
             self.add(
@@ -189,7 +216,9 @@ class _Builder:
         if code in LEAS:
             return  # students and groups belong to schools
         tag = _slug(relation)
-        assignee = self.target(ROLES[-1], code, f"{tag}.assignee")  # V3: a user of the LEA
+        # V3: an assignee holding a role the group opens to (PII_GROUP at its school).
+        assignee = self.target(by_name("Educator—Roster"), code, f"{tag}.assignee")
+        idle = self.target(by_name("Tools for Teachers Only"), code, f"{tag}.idle")
         same_lea = code.startswith(str(LEA_A)[:7])
         for assigned in (True, False):
             if assigned and not same_lea:
@@ -204,6 +233,12 @@ class _Builder:
             for action in (Action.VIEW_GROUP, Action.EDIT_GROUP, Action.DELETE_GROUP):
                 self.add(action, relation, variant, key)
             self.add(Action.ASSIGN_GROUP, relation, variant, GroupAssignment(key, assignee.email))
+            self.add(  # V3: a group opens nothing to Tools for Teachers Only
+                Action.ASSIGN_GROUP,
+                relation,
+                f"{variant}, to Tools for Teachers Only",
+                GroupAssignment(key, idle.email),
+            )
             mine = CustomGroup(ACTOR, f"{tag} {variant}", {ssid})
             self.add(Action.CREATE_CUSTOM_GROUP, relation, variant, mine)
             existing = CustomGroup(ACTOR, f"{tag} {variant} existing", {ssid})

@@ -18,6 +18,7 @@ from caaspp_authz import (
     GRANTS,
     Account,
     Action,
+    CustomGroup,
     Directory,
     Grant,
     GrantRule,
@@ -80,7 +81,8 @@ def test_no_assignment_in_force_is_denied(
     scenario: tuple[Directory, list[Request]], data: st.DataObject
 ) -> None:
     """Deny by default (G10): with no assignment in force a user may only reset its own
-    password (G7) and, as superintendent, grant and govern what G1 lets it grant."""
+    password (G7), edit its own demographics (G8), delete its own custom groups (V4) and, as
+    superintendent, grant what G1 lets it grant and act on accounts of its LEA (G8)."""
     directory, found = scenario
     emails = sorted(directory.accounts)
     stripped = set(data.draw(st.lists(st.sampled_from(emails)))) if emails else set()
@@ -96,13 +98,17 @@ def test_no_assignment_in_force_is_denied(
         decision = decide(user, action, resource)
         if not decision.allowed:
             continue
-        if action is Action.RESET_PASSWORD:
-            assert isinstance(resource, Account)
-            assert resource.email == user.email, decision
+        if isinstance(resource, Account) and resource.email == user.email:
+            assert action in (Action.RESET_PASSWORD, Action.EDIT_ACCOUNT), decision
             continue
-        # R6, G1: the superintendent's only powers, at its own LEA.
+        if action is Action.DELETE_CUSTOM_GROUP:
+            assert isinstance(resource, CustomGroup)
+            assert resource.owner == user.email, decision
+            continue
+        # R6, G1, G8: the superintendent's only powers, at its own LEA.
         lea = user.account.superintendent_of
         assert lea is not None, decision
+        tree = changed.tree
         if action in _GRANT_ACTIONS:
             assert isinstance(resource, Grant)
             assert resource.role.name in _G1_GRANTEES
@@ -111,7 +117,9 @@ def test_no_assignment_in_force_is_denied(
             assert action in _ACCOUNT_ACTIONS, decision
             assert isinstance(resource, Account)
             target = changed.accounts[resource.email]
-            assert all(a.role.name in _G1_GRANTEES and a.org == lea for a in target.assignments)
+            assert target.superintendent_of is None
+            assert target.assignments
+            assert all(tree.organizations[a.org].lea_code == lea for a in target.assignments)
 
 
 @given(scenarios())
