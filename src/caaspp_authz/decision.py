@@ -200,15 +200,14 @@ def _for_want_of_forms(
     for tried in tries:
         filled = user.directory._make_user(user.email, _with_forms(account, tried))
         if entry.check(filled, resource).allowed:
-            missing = "; ".join(
-                f"{_missing_forms(account, a.role, a.role.forms)} (for `{a.role}` at `{a.org}`)"
-                for a in tried
-            )
+            roles = " and ".join(f"`{a.role}` at `{a.org}`" for a in tried)
+            forms = "; ".join(_missing_forms(account, a.role, a.role.forms) for a in tried)
+            verb = "is" if len(tried) == 1 else "are"
             return _deny(
                 (*denied.rules, "G10"),
-                f"{denied.reason}: `{user.email}` holds a role that would allow it, but it is "
-                "not in force until its security forms are on file",
-                f"put these forms on file: {missing}",
+                f"{roles}, held by `{user.email}`, would allow it but {verb} not in force "
+                f"until these forms are on file: {forms}",
+                f"put these forms on file: {forms}",
             )
     return denied
 
