@@ -7,7 +7,8 @@ the two share one implementation and neither imports the other's internals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Protocol, TypeVar
 
 from caaspp_authz.accounts import Account
 from caaspp_authz.catalog import Permission
@@ -17,24 +18,54 @@ _PII = Permission.PII.value
 _PII_GROUP = Permission.PII_GROUP.value
 _OPENING = frozenset({Permission.PII, Permission.PII_GROUP})
 
+T = TypeVar("T")
+V = TypeVar("V", bound="Viewer")
+S = TypeVar("S", bound="_Student")
 
-def student_path(
-    reach: Mapping[str, frozenset[CDSCode]], group_students: frozenset[str], ssid: str, school: str
-) -> str | None:
-    """V1, V2: which path opens a student's results to a user, or ``None``.
 
-    ``"PII"`` when PII covers the school where the result was earned; ``"PII_GROUP"`` when the
-    student is in a group assigned to the user and PII_GROUP covers the school. ``reach`` and
-    ``group_students`` are the user's precomputed scopes (G10 applied).
+class Viewer(Protocol):
+    """What the V1 check reads of a user: its precomputed scopes (G10 applied)."""
+
+    @property
+    def reach(self) -> Mapping[str, frozenset[CDSCode]]: ...
+
+    @property
+    def group_students(self) -> frozenset[str]: ...
+
+
+class _Student(Protocol):
+    @property
+    def ssid(self) -> str: ...
+
+    @property
+    def school(self) -> CDSCode: ...
+
+
+def student_check(
+    by_pii: T, by_group: T, held: Callable[[V, S], bool]
+) -> Callable[[V, S], T | None]:
+    """V1, V2: the one check of who views a student's results, as a function of (user, student).
+
+    It returns ``by_pii`` when PII covers the school where the result was earned, ``by_group``
+    when the student is in a group assigned to the user and PII_GROUP covers the school, and
+    ``None`` otherwise; ``held(user, student)`` is asked before allowing (the decision asks
+    whether the directory holds that student). Built once per caller, so that the decision's
+    hot path is one call.
     """
-    pii = reach.get(_PII)
-    if pii is not None and school in pii:
-        return _PII
-    if ssid in group_students:
-        held = reach.get(_PII_GROUP)
-        if held is not None and school in held:
-            return _PII_GROUP
-    return None
+
+    def check(user: V, student: S) -> T | None:
+        school = student.school
+        reach = user.reach
+        pii = reach.get(_PII)
+        if pii is not None and school in pii:
+            return by_pii if held(user, student) else None
+        if student.ssid in user.group_students:
+            group = reach.get(_PII_GROUP)
+            if group is not None and school in group:
+                return by_group if held(user, student) else None
+        return None
+
+    return check
 
 
 def may_be_assigned(tree: OrgTree, account: Account, school: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import attrs
 
-from caaspp_authz._access import may_be_assigned, student_path
+from caaspp_authz._access import may_be_assigned, student_check
 from caaspp_authz.accounts import Account, Assignment, RuleSet
 from caaspp_authz.catalog import (
     AT_TEST_SITES,
@@ -34,7 +34,7 @@ from caaspp_authz.catalog import (
     scope_key,
 )
 from caaspp_authz.directory import GrantPower, User
-from caaspp_authz.orgs import CDSCode, Level, Organization
+from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code
 from caaspp_authz.resources import (
     Assessment,
     CustomGroup,
@@ -246,23 +246,20 @@ _ALLOW_GROUP = _allow(
 )
 
 
-def _student_allowance(user: User, student: Student) -> Decision | None:
-    """V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group.
-
-    The student must be the directory's: a value the directory does not hold for that SSID
-    (another school, or no such student) is unknown input and denied. That is checked only
-    before allowing, so a denial costs no lookup in the student index.
-    """
-    path = student_path(user.reach, user.group_students, student.ssid, student.school)
-    if path is None or not _held(user, student):
-        return None
-    return _ALLOW_PII if path == _PII else _ALLOW_GROUP
-
-
 def _held(user: User, student: Student) -> bool:
     """Whether the directory holds this student (the same SSID at the same school)."""
     held = user.directory.students
     return student._home is held or held.get(student.ssid) == student
+
+
+_student_allowance: Callable[[User, Student], Decision | None] = student_check(
+    _ALLOW_PII, _ALLOW_GROUP, _held
+)
+"""V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group.
+
+The student must be the directory's: a value the directory does not hold for that SSID
+(another school, or no such student) is unknown input and denied. That is checked only
+before allowing, so a denial costs no lookup in the student index."""
 
 
 def _view_student(user: User, student: Student) -> Decision:
@@ -478,11 +475,11 @@ def organization_need(action: Action, resource: object) -> tuple[str, CDSCode] |
     """What an action over an organization needs (O4, T1–T3, G9, U5, V6): the permission or
     capability scope key, and the organization it must cover; ``None`` when the resource is
     not one the action takes (or names an ``assessment`` the action does not have)."""
-    if type(resource) is Organization:
+    if isinstance(resource, Organization):
         code, program, assessment = resource.cds, Program.CAASPP, Assessment.ALL
-    elif type(resource) is ProgramScope:
+    elif isinstance(resource, ProgramScope):
         code, program, assessment = resource.cds, resource.program, resource.assessment
-    elif type(resource) is ResourceLink:
+    elif isinstance(resource, ResourceLink):
         code, program, assessment = resource.organization, Program.CAASPP, Assessment.ALL
     else:
         return None
@@ -491,6 +488,19 @@ def organization_need(action: Action, resource: object) -> tuple[str, CDSCode] |
         return found[0], code
     key = _PER_PROGRAM.get((action, program, assessment))
     return None if key is None else (key, code)
+
+
+_SAMPLE: Mapping[type, object] = {
+    Organization: Organization(CDSCode("00000000000000"), "", Level.LEA),
+    ResourceLink: ResourceLink(CDSCode("00000000000000")),
+}
+"""One value of each plain kind, to read an action's scope key for it once."""
+
+
+def _code_of(resource: Any) -> CDSCode:
+    """The code of a plain organization resource: an Organization's or a ResourceLink's."""
+    code: CDSCode = resource.organization if type(resource) is ResourceLink else resource.cds
+    return code
 
 
 def _over_org(action: Action, kinds: tuple[type, ...]) -> ActionRule:
@@ -510,22 +520,34 @@ def _over_org(action: Action, kinds: tuple[type, ...]) -> ActionRule:
         for key in {v[0] for v in _OVER_ORGANIZATION.values()} | set(_PER_PROGRAM.values())
     }
 
+    plain = Organization if Organization in kinds else ResourceLink
+    plain_key = organization_need(action, _SAMPLE[plain])
+    assert plain_key is not None
+    key0 = plain_key[0]
+    allow0 = allowed[key0]
+
     def quick(user: User, resource: object) -> Decision | None:
-        need = organization_need(action, resource)
-        if need is None:
-            return None
-        key, code = need
+        if type(resource) is plain:  # the common resource: no program, no assessment
+            key, code, allow = key0, _code_of(resource), allow0
+        else:
+            need = organization_need(action, resource)
+            if need is None:
+                return None
+            key, code = need
+            allow = allowed[key]
         reach = user.reach.get(key)
         if reach is None or code not in reach:
             return None
-        if site_only and not user.directory.tree.is_test_site(code):
+        # T1: a known code that is not an LEA's is a test site (O2); only an LEA's code can
+        # name an organization that is not one (a direct-funded charter's is a school code).
+        if site_only and is_lea_code(code) and not user.directory.tree.is_test_site(code):
             return None
-        return allowed[key]
+        return allow
 
     def check(user: User, resource: object) -> Decision:
         need = organization_need(action, resource)
-        if need is None:
-            return _deny(rules, f"`{action.value}` does not take `assessment: interim` (T3 only)")
+        if need is None:  # T2: `assessment` belongs to view_completion_status only
+            return _deny(rules, f"`{action.value}` does not take `assessment: interim`")
         key, code = need
         if user.directory.organization(code) is None:
             return _deny(rules, f"unknown organization `{code}`")

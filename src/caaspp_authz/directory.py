@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
-from caaspp_authz._access import may_be_assigned, student_path
+from caaspp_authz._access import may_be_assigned, student_check
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, email_rule_problems
 from caaspp_authz.catalog import GRANTS, SUPERINTENDENT, GrantRule
 from caaspp_authz.errors import DirectoryError, Problem, Severity
@@ -483,6 +483,14 @@ def _groups(
     return found
 
 
+def _every(user: User, student: Student) -> bool:
+    return True
+
+
+_sees = student_check(True, True, _every)
+"""V1: whether a user views a student's results (the decision's own check)."""
+
+
 def _stale_custom_groups(directory: Directory) -> list[Problem]:
     """V4: custom groups holding students their owner may no longer take from its groups.
 
@@ -495,11 +503,7 @@ def _stale_custom_groups(directory: Directory) -> list[Problem]:
         outside = sorted(
             ssid
             for ssid in c.students
-            if ssid not in owner.custom_sources
-            or student_path(
-                owner.reach, owner.group_students, ssid, directory.students[ssid].school
-            )
-            is None
+            if ssid not in owner.custom_sources or not _sees(owner, directory.students[ssid])
         )
         if outside:
             problems.append(
