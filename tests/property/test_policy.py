@@ -320,3 +320,40 @@ def test_dump_and_load_keep_every_decision(scenario: tuple[Directory, list[Reque
 
 
 _ = Organization
+
+
+@given(scenarios(max_requests=8))
+def test_account_actions_stay_in_the_actors_leas(
+    scenario: tuple[Directory, list[Request]],
+) -> None:
+    """G8, G11: an allowed action on another's account, or a grant to an inactive account, only
+    touches roles in LEAs where the actor holds a role in force or is superintendent; a site
+    coordinator never acts on a peer coordinator."""
+    directory, found = scenario
+    tree = directory.tree
+    for user, action, resource in found:
+        if not can(user, action, resource) or user.account is None:
+            continue
+        if action in _ACCOUNT_ACTIONS:
+            assert isinstance(resource, Account)
+            target = directory.accounts[resource.email]
+            if target.email == user.email:
+                continue
+        elif action is Action.ADD_ROLE:
+            assert isinstance(resource, Grant)
+            found_target = directory.account(resource.to)
+            if found_target is None or found_target.active:
+                continue
+            target = found_target
+        else:
+            continue
+        assert target.superintendent_of is None
+        mine = {tree.organizations[a.org].lea_code for a in user.in_force}
+        if user.account.superintendent_of is not None:
+            mine.add(user.account.superintendent_of)
+        over_sites = user.account.superintendent_of is not None or any(
+            h.role.lea_coordinator for h in user.in_force
+        )
+        for a in target.assignments:
+            assert tree.organizations[a.org].lea_code in mine, (action, a)
+            assert over_sites or not a.role.coordinator, (action, a)
