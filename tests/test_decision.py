@@ -1297,3 +1297,21 @@ def test_e8_one_role_per_email_spans_both_programs() -> None:
     )
     _expect(decision, False, "E8")
     assert "E4" in decision.rules
+
+
+def test_g10_names_the_fewest_forms_that_would_do() -> None:
+    """G10: of several assignments not in force, the denial names the forms of the one that
+    would allow the request."""
+    d = build(
+        acct(
+            "two@d.org",
+            roles=[("Site CAASPP Coordinator", SCHOOL_1), ("ELPAC Test Examiner", SCHOOL_1)],
+            forms={"CAASPP": ["affidavit"]},
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(d, "two@d.org", "administer_summative", _org(SCHOOL_1))
+    _expect(decision, False, "G10")
+    assert decision.fix == "put these forms on file: CAASPP agreement"
+    elpac = ask(d, "two@d.org", "administer_elpac", _org(SCHOOL_1))
+    assert elpac.fix == "put these forms on file: ELPAC affidavit"

@@ -186,30 +186,33 @@ def _for_want_of_forms(
 ) -> Decision:
     """G10: a denial that missing forms cause names the forms, in any action.
 
-    The forms are the cause when the same request would be allowed were they on file: each
-    assignment of the user that is not in force is tried alone, then all of them together, and
-    the first that opens the request is named. Only the user's own assignments are named.
+    The forms are the cause when the same request would be allowed were they on file: all the
+    user's assignments that are not in force are tried together (one more check, the usual
+    cost of such a denial), and when that opens the request, each alone, so that the denial
+    names the fewest forms that would do. Only the user's own assignments are named.
     """
     account = user.account
     if account is None or len(user.in_force) == len(account.assignments):
         return denied
     dormant = [a for a in _in_order(account.assignments) if not account.in_force(a)]
-    tries = [[a] for a in dormant]
-    if len(dormant) > 1:
-        tries.append(dormant)
-    for tried in tries:
+
+    def opens(tried: list[Assignment]) -> bool:
         filled = user.directory._make_user(user.email, _with_forms(account, tried))
-        if entry.check(filled, resource).allowed:
-            roles = " and ".join(f"`{a.role}` at `{a.org}`" for a in tried)
-            forms = "; ".join(_missing_forms(account, a.role, a.role.forms) for a in tried)
-            verb = "is" if len(tried) == 1 else "are"
-            return _deny(
-                (*denied.rules, "G10"),
-                f"{roles}, held by `{user.email}`, would allow it but {verb} not in force "
-                f"until these forms are on file: {forms}",
-                f"put these forms on file: {forms}",
-            )
-    return denied
+        return entry.check(filled, resource).allowed
+
+    if not opens(dormant):
+        return denied
+    alone = [[a] for a in dormant] if len(dormant) > 1 else []
+    tried = next((t for t in alone if opens(t)), dormant)
+    roles = " and ".join(f"`{a.role}` at `{a.org}`" for a in tried)
+    forms = "; ".join(_missing_forms(account, a.role, a.role.forms) for a in tried)
+    verb = "is" if len(tried) == 1 else "are"
+    return _deny(
+        (*denied.rules, "G10"),
+        f"{roles}, held by `{user.email}`, would allow it but {verb} not in force "
+        f"until these forms are on file: {forms}",
+        f"put these forms on file: {forms}",
+    )
 
 
 def _in_order(assignments: tuple[Assignment, ...]) -> list[Assignment]:
