@@ -1315,3 +1315,20 @@ def test_g10_names_the_fewest_forms_that_would_do() -> None:
     assert decision.fix == "put these forms on file: CAASPP agreement"
     elpac = ask(d, "two@d.org", "administer_elpac", _org(SCHOOL_1))
     assert elpac.fix == "put these forms on file: ELPAC affidavit"
+
+
+def test_e7_each_programs_coordinator_grants_its_role_to_a_shared_coordinator() -> None:
+    """E7, G3: under multi-role the LEA CAASPP and LEA ELPAC coordinators each grant their
+    program's site coordinator role to the person who holds the other one at that school."""
+    d = build(
+        acct("lc@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        acct("le@d.org", "LEA ELPAC Coordinator", LEA, primary=True),
+        acct("both@d.org", "Site ELPAC Coordinator", SCHOOL_1),
+        rule_set="multi-role",
+    )
+    caaspp = grant("both@d.org", "Site CAASPP Coordinator", SCHOOL_1)
+    _expect(ask(d, "lc@d.org", "add_role", caaspp), True, "G3")
+    _expect(ask(d, "le@d.org", "add_role", caaspp), False, "G3")
+    remove_elpac = grant("both@d.org", "Site ELPAC Coordinator", SCHOOL_1)
+    _expect(ask(d, "le@d.org", "remove_role", remove_elpac), True, "G6")
+    _expect(ask(d, "lc@d.org", "remove_role", remove_elpac), False, "G6")
