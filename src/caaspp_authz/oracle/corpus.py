@@ -242,13 +242,13 @@ def build() -> list[CorpusDirectory]:
             for case in world.cases
         )
         name = f"{n:02d}-{_slug(world.rule_set.value)}-{_slug(world.actor)}"
-        directory = dump_directory(world.directory)
-        out.append(CorpusDirectory(name, world.rule_set.value, world.actor, directory, cases))
+        dumped = dump_directory(world.directory)
+        out.append(CorpusDirectory(name, world.rule_set.value, world.actor, dumped, cases))
     for rule_set in RuleSet:
-        directory, edge = _edge_world(rule_set)
+        edge_directory, edge = _edge_world(rule_set)
         cases = tuple(
             _case(
-                directory,
+                edge_directory,
                 principal,
                 action,
                 resource,
@@ -257,7 +257,7 @@ def build() -> list[CorpusDirectory]:
             for principal, action, resource, what in edge
         )
         name = f"{len(out) + 1:02d}-{_slug(rule_set.value)}-edge-cases"
-        edges = dump_directory(directory)
+        edges = dump_directory(edge_directory)
         out.append(CorpusDirectory(name, rule_set.value, EDGE_ACTOR, edges, cases))
     return out
 

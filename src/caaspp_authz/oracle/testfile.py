@@ -188,8 +188,9 @@ def _visible(entry: Mapping[str, Any], directory: Directory, base: Path) -> None
     except InvalidEmail as exc:
         raise _Fail(f"`principal`: {exc}") from None
     takes = POLICY[action].kinds
-    kind = entry.get("kind") or next((k for k, t in _KINDS.items() if t in takes), None)
-    if kind not in _KINDS or _KINDS[kind] not in takes:
+    given = entry.get("kind")
+    kind = given if given is not None else next((k for k, t in _KINDS.items() if t in takes), None)
+    if not isinstance(kind, str) or kind not in _KINDS or _KINDS[kind] not in takes:
         raise _Fail(f"`{action.value}` does not act on {kind or 'a listed kind'}")
     user = directory.user(principal)
     items: list[object]
