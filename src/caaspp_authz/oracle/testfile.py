@@ -301,7 +301,7 @@ def load(path: str | Path) -> tuple[Directory, dict[str, Any]]:
         else:
             raise TestFileError(f"`{source}` names no `directory` (a path or a table)")
     except DirectoryError as exc:
-        raise TestFileError(f"`{source}`: the directory is refused: {exc}") from None
+        raise TestFileError(f"`{source}`: {exc}") from None
     except OSError as exc:
         raise TestFileError(f"`{source}`: cannot read the directory: {exc}") from None
     return directory, data
