@@ -103,13 +103,14 @@ def test_static_placements_are_where_the_decision_lets_a_grant_reach() -> None:
 
 
 def test_diff_between_rule_sets_lists_only_the_email_rules() -> None:
-    """The two rule sets differ only where E3 and E4 apply (E7)."""
-    changes = checks.diff_rule_sets()
-    assert [c.key[4] for c in changes] == ["E3", "E4"]
+    """The two rule sets differ only where E3 and E4 apply (E7); `diff` exits 1 on changes."""
     status, out = _cli("diff")
     assert status == 1
     assert out.splitlines() == [
-        *map(str, changes),
+        "one-role-per-email -> multi-role: edge cases | add_role | edge | E3: "
+        "deny (E3) -> allow (G3, G6)",
+        "one-role-per-email -> multi-role: edge cases | add_role | edge | E4: "
+        "deny (E4) -> allow (G3, G6)",
         "2 decisions change between the rule sets one-role-per-email and multi-role",
     ]
 

@@ -91,7 +91,11 @@ class Disagreement:
 # --- the two kinds of candidate ----------------------------------------------------------------
 
 
-def _listed_id(item: object) -> object:
+ListedId = str | tuple[str, int, str]
+"""How a list filter names what it lists: an SSID, a CDS code, or a group's key."""
+
+
+def _listed_id(item: object) -> ListedId:
     if isinstance(item, Student):
         return item.ssid
     if isinstance(item, GroupKey):
@@ -366,7 +370,7 @@ class Oracle:
         """Whether the request is allowed."""
         return self.decide(directory, request).allowed
 
-    def visible(self, directory: Mapping[str, Any], principal: str, action: str) -> list[object]:
+    def visible(self, directory: Mapping[str, Any], principal: str, action: str) -> list[ListedId]:
         """What ``principal`` may ``action`` among the directory's students, groups or
         organizations, as a list filter returns it (SSIDs, group tuples, CDS codes)."""
         loaded = load_directory(directory)
