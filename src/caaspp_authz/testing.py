@@ -317,6 +317,7 @@ def assert_agrees_with_oracle(
     ``max_examples`` is how many examples Hypothesis tries. Bad arguments raise
     :class:`hypothesis.errors.InvalidArgument`.
     """
+    __tracebackhide__ = True  # pytest: the report is the message, not this function's frames
     if kind not in ("decision", "filter"):
         raise InvalidArgument(f"kind={kind!r} must be 'decision' or 'filter'")
     chosen = _actions(actions, kind)
@@ -380,4 +381,5 @@ class Oracle:
 
     def assert_agrees(self, candidate: Callable[..., Any], **options: Any) -> None:
         """:func:`assert_agrees_with_oracle` with the same keyword arguments."""
+        __tracebackhide__ = True
         assert_agrees_with_oracle(candidate, **options)
