@@ -19,7 +19,8 @@ from caaspp_authz.oracle.conform import ConformError, run
 from tests.golden import regenerate
 
 ROOT = Path(__file__).resolve().parent.parent
-DECISION_SOURCE = ROOT / "src" / "caaspp_authz" / "decision.py"
+PACKAGE = ROOT / "src" / "caaspp_authz"
+DECISION_SOURCES = [*PACKAGE.glob("decision.py"), *PACKAGE.glob("decision/**/*.py")]
 HOW = "if the change is intended, run `caaspp-authz corpus --out src/caaspp_authz/oracle/builtin_corpus`"
 
 
@@ -79,7 +80,9 @@ def test_corpus_covers_every_cell_of_the_decision_table(
 
 def test_corpus_covers_every_rule_a_decision_names(built: list[corpus.CorpusDirectory]) -> None:
     """Every rule ID the decision code or the grant matrix can name is named by some case."""
-    named = set(re.findall(r'"([A-Z][0-9]{1,2})"', DECISION_SOURCE.read_text("utf-8")))
+    assert DECISION_SOURCES, "the decision code is neither decision.py nor a decision package"
+    text = "".join(p.read_text("utf-8") for p in DECISION_SOURCES)
+    named = set(re.findall(r'"([A-Z][0-9]{1,2})"', text))
     named |= {g.rule for g in GRANTS}
     covered = {r for d in built for c in d.cases for r in c["rules"]}
     assert named - covered == set(), f"no corpus case names {sorted(named - covered)}"

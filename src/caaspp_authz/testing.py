@@ -167,7 +167,7 @@ def _check_filter(
             continue
         shown = _shown_id(key)
         if key not in by_id:
-            oracle = Decision(False, (), f"the directory holds no such {kind_name(action)}")
+            oracle = Decision(False, (), f"the directory holds no such {_kind_name(action)}")
             return Disagreement(data, request, "lists it", oracle, shown)
         oracle = Request.from_json(
             request_json(user.email, action, by_id[key]), directory
@@ -177,7 +177,7 @@ def _check_filter(
     raise AssertionError("unreachable: the sets differ")  # pragma: no cover
 
 
-def kind_name(action: Action) -> str:
+def _kind_name(action: Action) -> str:
     """The word for what a list filter of ``action`` lists (``students``, ...), singular."""
     return _LISTED[_filter_kind(action)].rstrip("s")
 
