@@ -36,7 +36,7 @@ class GrantPower:
     holder_level: Level
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, init=False)
 class User:
     """An account as the decision sees it: its in-force scopes, precomputed (O4, P4, G10, G11).
 
@@ -45,11 +45,16 @@ class User:
     holding covers (O4: an LEA and each of its schools). Decisions read ``reach``, so a scope
     check is one set lookup and trusts nothing a caller put on a resource. Equal sets are
     shared between users. A user the directory does not know has no account and may do nothing.
+
+    Fail closed: a ``User`` is made by its directory only (:meth:`Directory.user`). Calling
+    ``User(...)`` or ``attrs.evolve(user, ...)`` raises ``TypeError``, so no caller can make
+    up scopes or reach; and a decision allows only the very object its directory holds for
+    that e-mail (a copy is denied).
     """
 
     email: Email
     account: Account | None
-    directory: Directory = attrs.field(repr=False)
+    directory: Directory
     active: bool
     scopes: Mapping[str, frozenset[CDSCode]]
     reach: Mapping[str, frozenset[CDSCode]]
@@ -58,6 +63,44 @@ class User:
     groups: frozenset[GroupKey]
     group_students: frozenset[str]
     custom_sources: frozenset[str]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            "a User is made by its directory: take it from `Directory.user(email)`; it cannot "
+            "be built or evolved"
+        )
+
+    @classmethod
+    def _made(
+        cls,
+        email: Email,
+        account: Account | None,
+        directory: Directory,
+        *,
+        scopes: Mapping[str, frozenset[CDSCode]],
+        reach: Mapping[str, frozenset[CDSCode]],
+        in_force: tuple[Assignment, ...],
+        grant_powers: tuple[GrantPower, ...],
+        groups: frozenset[GroupKey],
+        group_students: frozenset[str],
+        custom_sources: frozenset[str],
+    ) -> User:
+        """The directory's own constructor (see the class docstring)."""
+        self = object.__new__(cls)
+        self.__attrs_init__(
+            email=email,
+            account=account,
+            directory=directory,
+            active=account is not None and account.active,
+            scopes=scopes,
+            reach=reach,
+            in_force=in_force,
+            grant_powers=grant_powers,
+            groups=groups,
+            group_students=group_students,
+            custom_sources=custom_sources,
+        )
+        return self
 
     def scope(self, name: str) -> frozenset[CDSCode]:
         """Where the user holds a permission or capability, by its value (``"PII"``)."""
@@ -68,7 +111,10 @@ class User:
         return code in self.reach.get(name, _EMPTY)
 
     def __repr__(self) -> str:
-        return f"User({self.email!r})"
+        # No personal data: not even the e-mail (a repr ends up in logs and tracebacks).
+        known = "an account" if self.account is not None else "no account"
+        state = "active" if self.active else "inactive"
+        return f"<User: {known}, {state}, {len(self.in_force)} role(s) in force>"
 
 
 @attrs.frozen(eq=False)
@@ -86,6 +132,8 @@ class Directory:
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
     _users: dict[Email, User] = attrs.field(factory=dict, repr=False)
+    _own: set[User] = attrs.field(factory=set, repr=False)
+    """The directory's own users, by identity: the set ``can`` and ``decide`` check a user in."""
     _sets: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     _reaches: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     # Reverse indexes for the queries (caaspp_authz.queries), filled once by build.
@@ -153,6 +201,7 @@ class Directory:
         held: dict[str, dict[CDSCode, list[Email]]] = {}
         for email in account_map:
             user = directory._users[email] = directory._make_user(email)
+            directory._own.add(user)
             for name, codes in user.scopes.items():
                 by_org = held.setdefault(name, {})
                 for code in codes:
@@ -187,16 +236,20 @@ class Directory:
         return self.custom_groups.get((Email(owner.strip().lower()), name))
 
     def user(self, email: str) -> User:
-        """The :class:`User` for an e-mail; one the directory does not know may do nothing."""
+        """The :class:`User` for an e-mail; one the directory does not know may do nothing.
+
+        A decision is taken on one directory: take users from the directory whose students,
+        groups and accounts you ask about, again after each reload. The object returned for
+        an account is the directory's own; ``can`` and ``decide`` deny any other.
+        """
         key = Email(email.strip().lower())
         found = self._users.get(key)
         if found is not None:
             return found
-        return User(
-            email=key,
-            account=None,
-            directory=self,
-            active=False,
+        return User._made(
+            key,
+            None,
+            self,
             scopes={},
             reach={},
             in_force=(),
@@ -204,6 +257,19 @@ class Directory:
             groups=frozenset(),
             group_students=frozenset(),
             custom_sources=frozenset(),
+        )
+
+    def owns(self, user: User) -> bool:
+        """Whether ``user`` is this directory's own :class:`User` (the very object, not a copy)."""
+        return user in self._own
+
+    def __repr__(self) -> str:
+        # Counts, never contents: a repr ends up in logs and tracebacks (no personal data).
+        return (
+            f"<Directory: {len(self.tree.organizations)} organization(s), "
+            f"{len(self.accounts)} account(s), {len(self.students)} student(s), "
+            f"{len(self.groups)} group(s), {len(self.custom_groups)} custom group(s), "
+            f"{len(self.warnings)} warning(s), rule set {self.rule_set.value}>"
         )
 
     def users(self) -> Iterator[User]:
@@ -257,11 +323,10 @@ class Directory:
                 ):
                     sources |= group.students
                     break
-        return User(
-            email=email,
-            account=account,
-            directory=self,
-            active=account.active,
+        return User._made(
+            email,
+            account,
+            self,
             scopes=held,
             reach={name: self._reach_of(codes) for name, codes in held.items()},
             in_force=in_force,
@@ -407,8 +472,12 @@ def _students(
                 )
             )
             continue
+        if s._home is not None:  # another directory's value: this directory keeps its own
+            s = Student(s.ssid, s.school)
         found[ssid] = s
-        object.__setattr__(s, "_home", found)  # see Student._home; a cache, never trusted alone
+        # Student._home: the directory's own students are known by identity, and a student of
+        # another directory (yesterday's, say) is told apart from one of this directory.
+        object.__setattr__(s, "_home", found)
     return found
 
 

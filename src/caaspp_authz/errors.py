@@ -22,7 +22,34 @@ __all__ = [
     "RequestError",
     "Severity",
     "UnknownRole",
+    "shown",
 ]
+
+SHOWN = 80
+"""How many characters of a value an error or a denial echoes (:func:`shown`)."""
+_VALUE_LIMIT = 200
+_MESSAGE_LIMIT = 2000
+
+
+def shown(value: object, limit: int = SHOWN) -> str:
+    """``value`` as text for a message, at most ``limit`` characters and its true length.
+
+    Every value a message echoes goes through this, so a 50 MB field is never echoed back:
+    ``shown("x" * 10**6)`` is the first 80 characters, an ellipsis and ``(1000000 characters)``.
+    Text is shown as it is; anything else as its ``repr``.
+    """
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _bounded_value(value: str | None) -> str | None:
+    return None if value is None else shown(value, _VALUE_LIMIT)
+
+
+def _bounded_message(message: str) -> str:
+    return shown(message, _MESSAGE_LIMIT)
 
 
 class Severity(enum.Enum):
@@ -38,15 +65,17 @@ class Problem:
 
     ``where`` names the record in words (``account `a@b.org```, ``organization 3``) for JSON
     directories; ``row`` is the spreadsheet row (the header is row 1) for upload files.
+    ``value`` keeps at most 200 characters and ``message`` 2,000 (then an ellipsis and the true
+    length, :func:`shown`), so no problem echoes a huge field back.
     """
 
     rule: str
-    message: str
+    message: str = attrs.field(converter=_bounded_message)
     severity: Severity = Severity.ERROR
     where: str | None = None
     row: int | None = None
     column: str | None = None
-    value: str | None = None
+    value: str | None = attrs.field(default=None, converter=_bounded_value)
     fix: str | None = None
 
     @property
