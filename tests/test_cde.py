@@ -422,7 +422,7 @@ def test_line_longer_than_the_bound_is_skipped_in_bounded_memory() -> None:
     text = _tsv(rows).replace("\t" + "y" * (MAX_LINE + 10), "\t" + "y" * (MAX_LINE + 10), 1)
     for result in (_read(text), read_cde(io.BytesIO(text.encode()))):
         assert set(_by_cds(result)) == {"19991010000000", "19991016100001"}
-        problem = _only([p for p in result.problems if p.row == 3])
+        problem = _only(tuple(p for p in result.problems if p.row == 3))
         assert (problem.column, problem.is_error) == ("School", True)
         assert len(str(problem)) < 300
 
