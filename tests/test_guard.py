@@ -253,3 +253,31 @@ def test_wrong_resource_kind_denial_names_no_contents(d: Directory) -> None:
     assert account is not None
     assert account.phone not in decision.reason
     assert LEA not in decision.reason
+
+
+# --- a hostile request line does not stop a batch ----------------------------------------------
+
+
+def test_batch_goes_on_after_a_4301_digit_line(tmp_path: Path) -> None:
+    """INTERFACES: a request line with a 4,301-digit number is an error line; the batch goes on."""
+    import io
+
+    from caaspp_authz.cli import main
+
+    good = {
+        "principal": "caaspp.coordinator@example.org",
+        "action": "view_student_results",
+        "resource": {"student": "1000000001"},
+    }
+    huge = '{"principal": "a@b.org", "action": "view_group", "resource": {"group": '
+    huge += '{"school": "19647331111111", "name": "x", "school_year": ' + "9" * 4301 + "}}}"
+    dup = '{"principal": "a@b.org", "action": "view_group", "action": "add_role"}'
+    batch = tmp_path / "r.jsonl"
+    batch.write_text("\n".join([json.dumps(good), huge, dup, json.dumps(good)]) + "\n")
+    out = io.StringIO()
+    status = main(["decide", "--directory", str(EXAMPLE), "--requests", str(batch)], out=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert status == 1
+    assert [line.get("allowed") for line in lines] == [True, None, None, True]
+    assert "4301 characters" in lines[1]["error"]
+    assert "has key `action` twice" in lines[2]["error"]

@@ -9,6 +9,7 @@ Where many things are wrong at once (a directory, an upload file), the error car
 from __future__ import annotations
 
 import enum
+import reprlib
 from collections.abc import Iterable
 
 import attrs
@@ -36,9 +37,17 @@ def shown(value: object, limit: int = SHOWN) -> str:
 
     Every value a message echoes goes through this, so a 50 MB field is never echoed back:
     ``shown("x" * 10**6)`` is the first 80 characters, an ellipsis and ``(1000000 characters)``.
-    Text is shown as it is; anything else as its ``repr``.
+    Text is shown as it is; anything else as its ``repr``, shortened at any depth (a list
+    nested 100,000 deep is shown, not a ``RecursionError``).
     """
-    text = value if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and value.bit_length() > 200:  # repr fails past 4,300 digits
+        return f"<a number of about {int(value.bit_length() * 0.30103) + 1} digits>"
+    else:
+        short = reprlib.Repr()
+        short.maxlevel, short.maxstring, short.maxother = 3, limit, limit
+        text = short.repr(value)  # bounded in depth and length, whatever the nesting
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text)} characters)"
