@@ -281,3 +281,28 @@ def test_batch_goes_on_after_a_4301_digit_line(tmp_path: Path) -> None:
     assert [line.get("allowed") for line in lines] == [True, None, None, True]
     assert "4301 characters" in lines[1]["error"]
     assert "has key `action` twice" in lines[2]["error"]
+
+
+# --- bounded echoes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [10**4300, "1" * 1_000_000, "x" * 1_000_000])
+def test_cds_code_errors_echo_a_bounded_part(value: object) -> None:
+    """O5: a huge or non-text CDS code is an error of bounded length, never a bare ValueError."""
+    from caaspp_authz.errors import InvalidCDSCode
+    from caaspp_authz.orgs import parse_cds
+
+    with pytest.raises(InvalidCDSCode) as info:
+        parse_cds(value)
+    assert len(str(info.value)) < 200
+
+
+def test_problem_bounds_its_value_and_message() -> None:
+    """U2: a Problem keeps at most 200 characters of its value and 2,000 of its message."""
+    from caaspp_authz.errors import Problem
+
+    problem = Problem("U2", "m" * 1_000_000, value="v" * 1_000_000)
+    assert problem.value is not None
+    assert len(problem.value) < 250
+    assert len(problem.message) < 2_100
+    assert problem.value.endswith("(1000000 characters)")

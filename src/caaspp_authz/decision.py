@@ -746,15 +746,15 @@ def decide(user: User, action: Action, resource: object) -> Decision:
     if entry is None:
         return _deny((), f"`{_not_an_action(action)}` is not an action")
     directory = user.directory
-    if user not in directory._own:
-        if user.account is None:
-            return _deny(("E1",), f"there is no account `{user.email}`")
+    if user.account is None:
+        return _deny(("E1",), f"there is no account `{user.email}`")
+    if directory._users.get(user.email) is not user:
         return _deny(
             (),
             "the user is not its directory's own",
             "take the user from `Directory.user(email)` of the directory decided on",
         )
-    if not user.active:
+    if user not in directory._active:
         return _deny(
             ("G11",),
             f"`{user.email}` is inactive and may do nothing",
@@ -787,8 +787,7 @@ def can(user: User, action: Action, resource: object) -> bool:
         return False
     directory = user.directory
     if (
-        user not in directory._own  # not the directory's own (E1: no account)
-        or not user.active  # G11
+        user not in directory._active  # not the directory's own active user (E1, G11)
         or not isinstance(resource, entry.kinds)  # unknown or wrong kind
     ):
         return False

@@ -132,8 +132,9 @@ class Directory:
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
     _users: dict[Email, User] = attrs.field(factory=dict, repr=False)
-    _own: set[User] = attrs.field(factory=set, repr=False)
-    """The directory's own users, by identity: the set ``can`` and ``decide`` check a user in."""
+    _active: set[User] = attrs.field(factory=set, repr=False)
+    """The directory's own users of active accounts, by identity: ``can`` and ``decide`` allow
+    no other user (G11; and a copy, or a user of another directory, is not in it)."""
     _sets: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     _reaches: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     # Reverse indexes for the queries (caaspp_authz.queries), filled once by build.
@@ -201,7 +202,8 @@ class Directory:
         held: dict[str, dict[CDSCode, list[Email]]] = {}
         for email in account_map:
             user = directory._users[email] = directory._make_user(email)
-            directory._own.add(user)
+            if user.active:
+                directory._active.add(user)
             for name, codes in user.scopes.items():
                 by_org = held.setdefault(name, {})
                 for code in codes:
@@ -261,7 +263,7 @@ class Directory:
 
     def owns(self, user: User) -> bool:
         """Whether ``user`` is this directory's own :class:`User` (the very object, not a copy)."""
-        return user in self._own
+        return self._users.get(user.email) is user
 
     def __repr__(self) -> str:
         # Counts, never contents: a repr ends up in logs and tracebacks (no personal data).
