@@ -286,7 +286,9 @@ def test_batch_goes_on_after_a_4301_digit_line(tmp_path: Path) -> None:
 # --- bounded echoes ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [10**4300, "1" * 1_000_000, "x" * 1_000_000])
+@pytest.mark.parametrize(
+    "value", [10**4300, "1" * 1_000_000, "x" * 1_000_000], ids=["number", "digits", "letters"]
+)
 def test_cds_code_errors_echo_a_bounded_part(value: object) -> None:
     """O5: a huge or non-text CDS code is an error of bounded length, never a bare ValueError."""
     from caaspp_authz.errors import InvalidCDSCode
