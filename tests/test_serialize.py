@@ -454,3 +454,13 @@ def test_phone_numbers_with_a_plus_are_not_formulas() -> None:
     """U3: `+1 213-555-0100` is a phone number, not a formula: no warning."""
     data = mapping(acct("a@d.org", "Site CAASPP Coordinator", SCHOOL_1, phone="+1 (213) 555-0100"))
     assert not [p for p in load_directory(data).warnings if p.rule == "U3"]
+
+
+def test_huge_ssid_is_echoed_in_bounded_problems() -> None:
+    """U5: a 1,000,000-character SSID refuses the directory with problems of bounded length."""
+    data = mapping(students=[{"ssid": "1" * 1_000_000, "school": SCHOOL_1}])
+    with pytest.raises(DirectoryError) as info:
+        load_directory(data)
+    assert len(str(info.value)) < 1_000
+    for problem in info.value.problems:
+        assert len(str(problem)) < 600

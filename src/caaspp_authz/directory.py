@@ -18,7 +18,7 @@ import attrs
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, email_rule_problems
 from caaspp_authz.catalog import GRANTS, SUPERINTENDENT, GrantRule
-from caaspp_authz.errors import DirectoryError, Problem, Severity
+from caaspp_authz.errors import DirectoryError, Problem, Severity, shown
 from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree
 from caaspp_authz.resources import SUBJECTS, CustomGroup, Group, GroupKey, Student
 
@@ -455,16 +455,16 @@ def _students(
     for s in students:
         ssid = s.ssid
         if ssid in found:
-            where = f"student `{ssid}`"
-            problems.append(Problem("V1", f"SSID `{ssid}` is listed twice", where=where))
+            where = f"student `{shown(ssid)}`"
+            problems.append(Problem("V1", f"SSID `{shown(ssid)}` is listed twice", where=where))
             continue
         if not (len(ssid) == 10 and ssid.isdigit() and ssid.isascii()):
-            where = f"student `{ssid}`"
+            where = f"student `{shown(ssid)}`"
             problems.append(
-                Problem("U5", f"SSID `{ssid}` is not 10 digits", where=where, value=ssid)
+                Problem("U5", f"SSID `{shown(ssid)}` is not 10 digits", where=where, value=ssid)
             )
         if s.school not in orgs:
-            where = f"student `{ssid}`"
+            where = f"student `{shown(ssid)}`"
             problems.append(
                 Problem(
                     "V1",
@@ -529,7 +529,7 @@ def _groups(
         for ssid in sorted(g.students):
             if ssid not in students:
                 problems.append(
-                    Problem("V3", f"student `{ssid}` is not in the directory", where=where)
+                    Problem("V3", f"student `{shown(ssid)}` is not in the directory", where=where)
                 )
         for email in sorted(g.users):
             account = accounts.get(email)
@@ -573,7 +573,7 @@ def _stale_custom_groups(directory: Directory) -> list[Problem]:
                     f"holds {len(outside)} student(s) its owner may not take from its assigned "
                     f"groups, such as `{outside[0]}`; viewing it is denied",
                     severity=Severity.WARNING,
-                    where=f"custom group `{c.name}` of `{c.owner}`",
+                    where=f"custom group `{shown(c.name)}` of `{c.owner}`",
                     fix="edit the custom group to the students of the owner's assigned groups",
                 )
             )
@@ -597,7 +597,7 @@ def _custom_groups(
 ) -> dict[tuple[Email, str], CustomGroup]:
     found: dict[tuple[Email, str], CustomGroup] = {}
     for c in custom_groups:
-        where = f"custom group `{c.name}` of `{c.owner}`"
+        where = f"custom group `{shown(c.name)}` of `{c.owner}`"
         if (c.owner, c.name) in found:
             problems.append(Problem("V4", "the custom group is listed twice", where=where))
             continue
@@ -607,7 +607,7 @@ def _custom_groups(
         for ssid in sorted(c.students):
             if ssid not in students:
                 problems.append(
-                    Problem("V4", f"student `{ssid}` is not in the directory", where=where)
+                    Problem("V4", f"student `{shown(ssid)}` is not in the directory", where=where)
                 )
     return found
 

@@ -74,18 +74,19 @@ class Problem:
 
     ``where`` names the record in words (``account `a@b.org```, ``organization 3``) for JSON
     directories; ``row`` is the spreadsheet row (the header is row 1) for upload files.
-    ``value`` keeps at most 200 characters and ``message`` 2,000 (then an ellipsis and the true
-    length, :func:`shown`), so no problem echoes a huge field back.
+    ``where``, ``column``, ``value`` and ``fix`` keep at most 200 characters and ``message``
+    2,000 (then an ellipsis and the true length, :func:`shown`), so no problem echoes a huge
+    field back.
     """
 
     rule: str
     message: str = attrs.field(converter=_bounded_message)
     severity: Severity = Severity.ERROR
-    where: str | None = None
+    where: str | None = attrs.field(default=None, converter=_bounded_value)
     row: int | None = None
-    column: str | None = None
+    column: str | None = attrs.field(default=None, converter=_bounded_value)
     value: str | None = attrs.field(default=None, converter=_bounded_value)
-    fix: str | None = None
+    fix: str | None = attrs.field(default=None, converter=_bounded_value)
 
     @property
     def is_error(self) -> bool:

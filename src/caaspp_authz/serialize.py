@@ -206,7 +206,9 @@ def _students(r: _Reader, items: list[Any]) -> list[Student]:
             continue
         if type(school_text) is not str and not isinstance(school_text, str):
             r.fail(
-                "U2", f"student `{ssid}`", f"field `school` must be text, not `{school_text!r}`"
+                "U2",
+                f"student `{shown(ssid)}`",
+                f"field `school` must be text, not `{shown(school_text)}`",
             )
             continue
         school = schools.get(school_text)
@@ -216,7 +218,9 @@ def _students(r: _Reader, items: list[Any]) -> list[Student]:
             except InvalidCDSCode as exc:
                 bad[school_text] = str(exc)
         if school is None:
-            r.fail("O5", f"student `{ssid}`", bad[school_text], school_text, column="school")
+            r.fail(
+                "O5", f"student `{shown(ssid)}`", bad[school_text], school_text, column="school"
+            )
             continue
         students.append(Student(ssid, school))
     return students
