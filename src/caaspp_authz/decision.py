@@ -791,10 +791,12 @@ def can(user: User, action: Action, resource: object) -> bool:
         or not isinstance(resource, entry.kinds)  # unknown or wrong kind
     ):
         return False
-    if type(resource) is Student:
-        home = resource._home
-        if home is not directory.students and home is not None:
-            return False  # a student of another directory
+    if (
+        resource.__class__ is Student  # `__class__`: measurably faster here than `type()`
+        and resource._home is not directory.students
+        and resource._home is not None
+    ):
+        return False  # a student of another directory (V1)
     quick = entry.quick
     if quick is not None:
         return quick(user, resource) is not None
