@@ -308,3 +308,25 @@ def test_problem_bounds_its_value_and_message() -> None:
     assert len(problem.value) < 250
     assert len(problem.message) < 2_100
     assert problem.value.endswith("(1000000 characters)")
+
+
+# --- the queries give the same answers as can --------------------------------------------------
+
+
+def test_queries_deny_stale_users_and_other_directories_students() -> None:
+    """V1: `visible`, `can_many` and `who_can` agree with `can` across two directories."""
+    from caaspp_authz.queries import can_many, visible, who_can
+
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    yesterday, today = load_directory(data), _today(data)
+    cached = yesterday.user("teacher@example.org")
+    coordinator = today.user("caaspp.coordinator@example.org")
+    theirs = list(today.students.values())
+    assert visible(cached, V, theirs) == [s for s in theirs if can(cached, V, s)] == []
+    assert can_many([(cached, V, s) for s in theirs]) == [False] * len(theirs)
+    old = list(yesterday.students.values())
+    assert visible(coordinator, V, old) == []
+    assert who_can(V, old[0], today) == []
+    assert visible(copy.copy(coordinator), V, theirs) == []
+    assert visible(coordinator, V, theirs) == [s for s in theirs if can(coordinator, V, s)]
+    assert visible(coordinator, V, theirs)
