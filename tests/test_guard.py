@@ -330,3 +330,16 @@ def test_queries_deny_stale_users_and_other_directories_students() -> None:
     assert visible(copy.copy(coordinator), V, theirs) == []
     assert visible(coordinator, V, theirs) == [s for s in theirs if can(coordinator, V, s)]
     assert visible(coordinator, V, theirs)
+
+
+def test_request_file_with_duplicate_keys_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """INTERFACES: `decide --request` refuses a file with a key twice (status 2), naming it."""
+    from caaspp_authz.cli import main
+
+    request = tmp_path / "r.json"
+    request.write_text('{"principal": "a@b.org", "action": "view_group", "action": "add_role"}')
+    status = main(["decide", "--directory", str(EXAMPLE), "--request", str(request)])
+    assert status == 2
+    assert "has key `action` twice in one object" in capsys.readouterr().err
