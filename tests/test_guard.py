@@ -37,7 +37,7 @@ def _agree(user: User, action: Action, resource: object) -> bool:
     return allowed
 
 
-def _every_org(d: Directory) -> frozenset[str]:
+def _every_org(d: Directory) -> frozenset[CDSCode]:
     return frozenset(d.tree.organizations)
 
 
@@ -101,6 +101,29 @@ def test_user_of_an_unknown_account_with_made_up_reach_is_denied(d: Directory) -
     assert student is not None
     assert not _agree(forged, V, student)
     assert decide(forged, V, student).rules == ("E1",)
+
+
+def test_user_made_behind_the_constructor_is_denied(d: Directory) -> None:
+    """V1, O4: a User made with `object.__new__` and attrs' own initializer is denied."""
+    teacher = d.user("teacher@example.org")
+    everywhere = {"PII": _every_org(d)}
+    forged = object.__new__(User)
+    forged.__attrs_init__(
+        email=teacher.email,
+        account=teacher.account,
+        directory=d,
+        active=True,
+        scopes=everywhere,
+        reach=everywhere,
+        in_force=teacher.in_force,
+        grant_powers=(),
+        groups=frozenset(),
+        group_students=frozenset(),
+        custom_sources=frozenset(),
+    )
+    student = d.student(OTHER_LEA_STUDENT)
+    assert student is not None
+    assert not _agree(forged, V, student)
 
 
 def test_plain_copy_of_a_user_is_denied_and_the_original_allowed(d: Directory) -> None:
