@@ -474,7 +474,9 @@ def test_mixed_encodings_are_refused() -> None:
     data = _tsv([*BASIC, _row("19991016100002", "Niños")]).encode() + "Niños\n".encode("cp1252")
     result = read_cde(io.BytesIO(data))
     assert result.organizations == ()
-    assert "mixes UTF-8" in _only(result.problems).message
+    problem = _only(result.problems)
+    assert "mixes UTF-8" in problem.message
+    assert problem.row == 5
 
 
 @pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", " =1"])

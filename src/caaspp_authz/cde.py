@@ -137,9 +137,9 @@ def cde_directory(result: CdeResult) -> dict[str, object]:
 class _Unreadable(Exception):
     """The file as a whole cannot be read (its encoding, or not text at all)."""
 
-    def __init__(self, message: str, fix: str) -> None:
+    def __init__(self, message: str, fix: str, *, row: int | None = None) -> None:
         super().__init__(message)
-        self.problem = Problem(rule="O2", message=message, fix=fix)
+        self.problem = Problem(rule="O2", message=message, fix=fix, row=row)
 
 
 _SAVE_AS_TEXT = "export the file again as tab-separated UTF-8 text"
@@ -166,14 +166,16 @@ class _Decoder:
         self.encoding = "utf-8"
         self.non_ascii = False
 
-    def decode(self, raw: bytes) -> str:
+    def decode(self, raw: bytes, row: int) -> str:
         if self.encoding == "utf-8":
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 if self.non_ascii:
                     raise _Unreadable(
-                        f"the file mixes UTF-8 with other bytes: {exc.reason}", _SAVE_AS_TEXT
+                        f"the file mixes UTF-8 with other bytes: {exc.reason}",
+                        _SAVE_AS_TEXT,
+                        row=row,
                     ) from None
                 self.encoding = "cp1252"
             else:
@@ -185,6 +187,7 @@ class _Decoder:
             raise _Unreadable(
                 f"the file is neither UTF-8 nor Windows-1252 text: {exc.reason}",
                 "save the export again as UTF-8 text",
+                row=row,
             ) from None
 
 
@@ -217,7 +220,7 @@ def _lines(source: TextIO | BinaryIO) -> Iterator[_Line]:
                     break
             yield number, None, field
             continue
-        text = decoder.decode(chunk)
+        text = decoder.decode(chunk, number)
         yield number, text.removesuffix("\n").removesuffix("\r"), 0
 
 
