@@ -258,3 +258,81 @@ def test_near_miss_role_reads_as_unknown_with_the_closest_role() -> None:
     assert read.rules == ("R4",)
     assert read.fix is not None
     assert "`Educator—Roster`" in read.fix
+
+
+# --- strict reading and bounds (docs/security.md: fail closed, bounded messages) ----------------
+
+
+def test_parse_request_refuses_duplicate_keys_naming_the_key() -> None:
+    """A key twice in one request object is a RequestError naming it, not last-one-wins."""
+    from caaspp_authz.request import parse_request
+
+    text = '{"principal": "ta1@d.org", "action": "view_group", "action": "add_role"}'
+    with pytest.raises(RequestError, match="has key `action` twice"):
+        parse_request(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"resource": {"group": {"school_year": ' + "9" * 4301 + "}}}", "4301 characters"),
+        ('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ('{"x": NaN}', "`NaN`"),
+        ('{"x": ', "is not JSON"),
+    ],
+)
+def test_parse_request_errors_are_request_errors(text: str, message: str) -> None:
+    """Huge numbers, deep nesting, NaN and bad JSON are a RequestError, never a bare error."""
+    from caaspp_authz.request import parse_request
+
+    with pytest.raises(RequestError, match=message) as info:
+        parse_request(text)
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [
+        ({"student": "1" * 50_000}, "`student`"),
+        ({"account": "a" * 5_000 + "@d.org"}, "`account`"),
+        ({"group": {"school": SCHOOL_1, "school_year": 2026, "name": "n" * 5_000}}, "`name`"),
+        ({"grant": {"to": "x@d.org", "role": "r" * 5_000, "organization": LEA}}, "`role`"),
+    ],
+)
+def test_request_fields_are_bounded(resource: dict[str, Any], field: str) -> None:
+    """An over-long request field is a RequestError naming the field, echoing a bounded part."""
+    action = next(iter(resource))
+    actions = {
+        "student": "view_student_results",
+        "account": "edit_account",
+        "group": "view_group",
+        "grant": "add_role",
+    }
+    with pytest.raises(RequestError, match=field) as info:
+        Request.from_json(
+            {"principal": "ta1@d.org", "action": actions[action], "resource": resource}, D
+        )
+    assert len(str(info.value)) < 300
+
+
+def test_principal_is_bounded() -> None:
+    """An over-long principal is a RequestError (an e-mail is at most 254 characters)."""
+    with pytest.raises(RequestError, match="more than 254") as info:
+        Request.from_json(
+            {"principal": "p" * 1_000_000, "action": "view_group", "resource": {}}, D
+        )
+    assert len(str(info.value)) < 300
+
+
+def test_deeply_nested_or_huge_values_in_a_mapping_are_request_errors() -> None:
+    """A parsed request holding a 4,301-digit number or deep nesting is a RequestError."""
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    for value in (10**4300, deep):
+        with pytest.raises(RequestError) as info:
+            Request.from_json(
+                {"principal": value, "action": "view_group", "resource": {}},
+                D,
+            )
+        assert len(str(info.value)) < 300

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from caaspp_authz.errors import UnknownRole
+from caaspp_authz.errors import UnknownRole, shown
 
 __all__ = [
     "AT_TEST_SITES",
@@ -476,9 +476,14 @@ def resolve_role(text: str) -> tuple[Role, bool]:
     found = _SPELLINGS.get(text)
     if found is not None:
         return found
-    suggestion = closest_role(text)
+    # Bounded: a name far longer than any spelling gets no search (difflib's cost grows with
+    # the square of the length), and the message echoes only a bounded part of it.
+    suggestion = closest_role(text) if len(text) <= _LONGEST_SPELLING * 2 else None
     hint = f"; did you mean `{suggestion}`?" if suggestion else ""
-    raise UnknownRole(text, f"`{text}` is not a role{hint}", suggestion=suggestion)
+    raise UnknownRole(shown(text), f"`{shown(text)}` is not a role{hint}", suggestion=suggestion)
+
+
+_LONGEST_SPELLING = max(len(spelling) for spelling in _SPELLINGS)
 
 
 def role(text: str) -> Role:

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, TextIO
 
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import CaasppAuthzError, DirectoryError
-from caaspp_authz.request import Request
+from caaspp_authz.request import Request, parse_request
 from caaspp_authz.serialize import load_directory
 
 __all__ = ["main"]
@@ -72,11 +72,9 @@ def _parse_line(number: int, text: str | None) -> tuple[Any, str | None]:
     if text is None:
         return None, f"line {number} is not UTF-8 text"
     try:
-        return json.loads(text), None
-    except json.JSONDecodeError as exc:
-        return None, f"line {number} is not JSON: {exc}"
-    except RecursionError:
-        return None, f"line {number} is nested too deeply to read"
+        return parse_request(text, name=f"line {number}"), None
+    except CaasppAuthzError as exc:
+        return None, str(exc)
 
 
 def _cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
@@ -84,13 +82,13 @@ def _cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
     if args.request is not None:
         try:
             with open(args.request, encoding="utf-8-sig") as f:
-                mapping = json.load(f)
+                mapping = parse_request(f.read(), name=f"`{args.request}`")
         except OSError as exc:
             raise UsageError(f"cannot read `{args.request}`: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(f"`{args.request}` is not JSON: {exc}") from None
-        except RecursionError:
-            raise UsageError(f"`{args.request}` is nested too deeply to read") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"`{args.request}` is not UTF-8 text: {exc.reason}") from None
+        except CaasppAuthzError as exc:
+            raise UsageError(str(exc)) from None
         one = _decide_one(directory, mapping)
         out.write(json.dumps(one, ensure_ascii=False) + "\n")
         return EXIT_INPUT if "error" in one else EXIT_OK

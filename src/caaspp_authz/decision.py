@@ -34,6 +34,7 @@ from caaspp_authz.catalog import (
     scope_key,
 )
 from caaspp_authz.directory import User
+from caaspp_authz.errors import shown
 from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code
 from caaspp_authz.resources import (
     Assessment,
@@ -563,14 +564,24 @@ def decide(user: User, action: Action, resource: object) -> Decision:
 
     G11: an inactive account may do nothing; G10 is applied in the user's scopes, where an
     assignment whose forms are not on file grants nothing, and a denial that missing forms
-    cause names them.
+    cause names them. A decision is taken on one directory, the user's: the user must be the
+    very object its directory holds (not a copy, nor one of another directory), and a student
+    must be that directory's own or equal to it (a student of another directory is denied). An action that is not an :class:`Action`
+    (a string) is a programming error and raises ``TypeError``.
     """
     entry = POLICY.get(action)
     if entry is None:
-        return _deny((), f"`{action}` is not an action")
+        return _deny((), f"`{_not_an_action(action)}` is not an action")
+    directory = user.directory
     if user.account is None:
         return _deny(("E1",), f"there is no account `{user.email}`")
-    if not user.active:
+    if directory._users.get(user.email) is not user:
+        return _deny(
+            (),
+            "the user is not its directory's own",
+            "take the user from `Directory.user(email)` of the directory decided on",
+        )
+    if user not in directory._active:
         return _deny(
             ("G11",),
             f"`{user.email}` is inactive and may do nothing",
@@ -580,7 +591,14 @@ def decide(user: User, action: Action, resource: object) -> Decision:
         return _deny(resource.rules, f"{resource}", resource.fix)
     if not isinstance(resource, entry.kinds):
         kinds = " or ".join(k.__name__ for k in entry.kinds)
-        return _deny((), f"`{action.value}` acts on a {kinds}, not on `{resource!r}`")
+        return _deny((), f"`{action.value}` acts on a {kinds}, not on {_kind_of(resource)}")
+    home = resource._home if type(resource) is Student else None
+    if home is not directory.students and home is not None:  # by identity: dicts compare equal
+        return _deny(
+            ("V1",),
+            "the student is of another directory than the user",
+            "take the user and the student from the same directory",
+        )
     decided = entry.check(user, resource)
     if decided.allowed:
         return decided
@@ -594,9 +612,47 @@ def can(user: User, action: Action, resource: object) -> bool:
     denial on a hot path builds no explanation.
     """
     entry = POLICY.get(action)
-    if entry is None or not user.active or not isinstance(resource, entry.kinds):
-        return False  # not an action; no account (E1) or inactive (G11); unknown or wrong kind
+    if entry is None:
+        _not_an_action(action)
+        return False
+    directory = user.directory
+    if (
+        user not in directory._active  # not the directory's own active user (E1, G11)
+        or not isinstance(resource, entry.kinds)  # unknown or wrong kind
+    ):
+        return False
+    if (
+        resource.__class__ is Student  # `__class__`: measurably faster here than `type()`
+        and resource._home is not directory.students
+        and resource._home is not None
+    ):
+        return False  # a student of another directory (V1)
     quick = entry.quick
     if quick is not None:
         return quick(user, resource) is not None
     return entry.check(user, resource).allowed
+
+
+def _not_an_action(action: object) -> str:
+    """The text of a genuine :class:`Action` the policy lacks; ``TypeError`` for anything else.
+
+    A string such as ``"view_student_results"`` is a programming error, not a denial.
+    """
+    if isinstance(action, Action):
+        return action.value
+    if isinstance(action, str):
+        try:
+            hint = f"`Action.{Action(action).name}`"
+        except ValueError:
+            hint = "an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`"
+        raise TypeError(f"the action must be {hint}, not the string `{shown(action)}`")
+    raise TypeError(
+        "the action must be an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`, "
+        f"not a {type(action).__name__}"
+    )
+
+
+def _kind_of(resource: object) -> str:
+    """A resource's kind for a denial, without its contents (no personal data)."""
+    name = type(resource).__name__
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"

@@ -64,8 +64,9 @@ _GROUP_ACTIONS = (
 
 
 def _acts(user: User) -> bool:
-    """E1, G11: only a known, active account may do anything."""
-    return user.account is not None and user.active
+    """E1, G11: only a known, active account may do anything, and only the directory's own
+    user object (as ``can`` checks it)."""
+    return user in user.directory._active
 
 
 def _covered(user: User, name: str) -> frozenset[CDSCode]:
@@ -74,7 +75,11 @@ def _covered(user: User, name: str) -> frozenset[CDSCode]:
 
 
 def _sees(user: User, student: Student) -> bool:
-    """V1, V2: PII over the student's school, or PII_GROUP there and an assigned group."""
+    """V1, V2: PII over the student's school, or PII_GROUP there and an assigned group; a
+    student of another directory than the user's is denied (as ``can`` denies it)."""
+    home = student._home
+    if home is not None and home is not user.directory.students:
+        return False
     return sees_student(user, student)
 
 
@@ -290,6 +295,8 @@ def _who_student(directory: Directory, action: Action, resource: object) -> set[
     PII_GROUP at the school or LEA."""
     if not isinstance(resource, Student) or directory.students.get(resource.ssid) != resource:
         return set()
+    if resource._home is not None and resource._home is not directory.students:
+        return set()  # a student of another directory (as `can` denies it)
     where = directory.tree.covering(resource.school)
     found = _held(directory, _PII, where)
     groups = directory.groups_by_student.get(resource.ssid, ())

@@ -97,3 +97,12 @@ def touched(directory: Directory, resource: object) -> list[str]:
     if isinstance(resource, Grant):
         return [resource.organization]
     return []
+
+
+def same_resource(directory: Directory, resource: object) -> object:
+    """The resource as ``directory`` holds it: a student of another directory (V1) becomes the
+    directory's record for its SSID, or a value built by hand, verified against it."""
+    if isinstance(resource, Student):
+        own = directory.student(resource.ssid)
+        return own if own == resource else Student(resource.ssid, resource.school)
+    return resource

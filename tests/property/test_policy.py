@@ -36,7 +36,14 @@ from caaspp_authz import (
 )
 from caaspp_authz.catalog import SUPERINTENDENT, Where, by_name
 from caaspp_authz.decision import actions_on
-from tests.property.support import Request, rebuild, same_user, scenarios, touched
+from tests.property.support import (
+    Request,
+    rebuild,
+    same_resource,
+    same_user,
+    scenarios,
+    touched,
+)
 
 _ACCOUNT_ACTIONS = actions_on(Account)
 _GRANT_ACTIONS = actions_on(Grant)
@@ -45,7 +52,7 @@ _G1_GRANTEES = frozenset(g.grantee for g in GRANTS if g.grantor == SUPERINTENDEN
 
 def _key(directory: Directory, request: Request) -> tuple[bool, tuple[str, ...], str]:
     user, action, resource = request
-    d = decide(same_user(directory, user), action, resource)
+    d = decide(same_user(directory, user), action, same_resource(directory, resource))
     return d.allowed, d.rules, d.reason
 
 
@@ -92,7 +99,7 @@ def test_no_assignment_in_force_is_denied(
     )
     for request in found:
         user, action, resource = request
-        user = same_user(changed, user)
+        user, resource = same_user(changed, user), same_resource(changed, resource)
         if user.account is None or user.in_force:
             continue
         decision = decide(user, action, resource)
@@ -273,7 +280,8 @@ def test_monotonicity(scenario: tuple[Directory, list[Request]], data: st.DataOb
                 cut = functools.partial(_without, index=index)
                 variants.append((_change(directory, user.email, cut), f"without {removed}"))
         for changed, how in variants:
-            assert not can(same_user(changed, user), action, resource), (how, action, resource)
+            again = same_resource(changed, resource)
+            assert not can(same_user(changed, user), action, again), (how, action, resource)
 
 
 def _deactivate(account: Account) -> Account:
