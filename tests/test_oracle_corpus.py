@@ -14,13 +14,15 @@ import pytest
 
 from caaspp_authz import GRANTS, Request, load_directory
 from caaspp_authz.cli import main
-from caaspp_authz.oracle import corpus, table
+from caaspp_authz.oracle import corpus
 from caaspp_authz.oracle.conform import ConformError, run
 from tests.golden import regenerate
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "caaspp_authz"
-DECISION_SOURCES = [*PACKAGE.glob("decision.py"), *PACKAGE.glob("decision/**/*.py")]
+DECISION_SOURCES = [
+    PACKAGE / name for name in ("decision.py", "_grants.py", "_access.py", "_answer.py")
+]
 HOW = "if the change is intended, run `caaspp-authz corpus --out src/caaspp_authz/oracle/builtin_corpus`"
 
 
@@ -73,9 +75,8 @@ def test_corpus_covers_every_cell_of_the_decision_table(
         for d in built
         for c in d.cases
     }
-    golden = {tuple(r[:5]) for r in regenerate.rows()}
+    golden = {tuple(r[:5]) for r in regenerate.TABLE.read_text("utf-8").splitlines()[1:]}
     assert golden <= cells
-    assert table.rows() == regenerate.rows()
 
 
 def test_corpus_covers_every_rule_a_decision_names(built: list[corpus.CorpusDirectory]) -> None:

@@ -41,10 +41,12 @@ from caaspp_authz.errors import CaasppAuthzError
 from caaspp_authz.oracle import table
 from caaspp_authz.orgs import Organization
 from caaspp_authz.resources import (
+    Assessment,
     CustomGroup,
     Grant,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -119,6 +121,11 @@ def _resource(resource: object) -> dict[str, Any]:
         return {"tools_for_teachers": True}
     if isinstance(resource, Organization):
         return {"organization": resource.cds}
+    if isinstance(resource, ProgramScope):  # T2, T3: `assessment` only where it is not `all`
+        scope: dict[str, Any] = {"organization": resource.cds, "program": resource.program.value}
+        if resource.assessment is not Assessment.ALL:
+            scope["assessment"] = resource.assessment.value
+        return scope
     if isinstance(resource, Account):
         return {"account": resource.email}
     if isinstance(resource, Grant):

@@ -4,7 +4,8 @@ The table enumerates, for each rule set (E7), every actor (each role in force, w
 file and a credential; the primary and a secondary LEA coordinator, R7; the superintendent, R6)
 × every action × every relation between the actor's organization and the resource's (O4) × the
 resource variants that matter (a student with and without an assigned group, V1; each target
-role of a grant or an account action, G3, G8). One :class:`World` is built per rule set and
+role of a grant or an account action, active or inactive, G3, G8, G11; the program and
+assessment of the per-program actions, T2, T3). One :class:`World` is built per rule set and
 actor: a directory holding a separate canonical resource for every relation and variant, so
 that no two cells share the objects their decision reads.
 
@@ -19,16 +20,18 @@ from collections.abc import Iterator
 import attrs
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
-from caaspp_authz.catalog import ROLES, Form, Program, Role, RoleLevel
+from caaspp_authz.catalog import ROLES, Form, Program, Role, RoleLevel, by_name
 from caaspp_authz.decision import Action, decide
 from caaspp_authz.directory import Directory
 from caaspp_authz.orgs import CDSCode, Level, Organization
 from caaspp_authz.resources import (
+    Assessment,
     CustomGroup,
     Grant,
     Group,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -123,10 +126,14 @@ class _Builder:
         self._n += 1
         return f"{self._n:010d}"
 
-    def target(self, role: Role, code: CDSCode, tag: str) -> Account:
+    def target(self, role: Role, code: CDSCode, tag: str, *, active: bool = True) -> Account:
         email = Email(f"{_slug(role.name)}.{tag}@{code}.org")
         account = Account(
-            email, credentialed=True, forms=ALL_FORMS, assignments=[Assignment(role, code)]
+            email,
+            credentialed=True,
+            active=active,
+            forms=ALL_FORMS,
+            assignments=[Assignment(role, code)],
         )
         self.accounts[email] = account
         return account
@@ -149,6 +156,16 @@ class _Builder:
                 Action.VIEW_COMPLETION_STATUS,
             ):
                 self.add(action, relation, "-", org)
+        # T2, T3: the per-program actions for each program and assessment.
+        self.add(Action.MANAGE_TEST_SETTINGS, relation, "ELPAC", ProgramScope(org, Program.ELPAC))
+        for program in Program:
+            for assessment in Assessment:
+                self.add(
+                    Action.VIEW_COMPLETION_STATUS,
+                    relation,
+                    f"{program.value} {assessment.value}",
+                    ProgramScope(org, program, assessment),
+                )
         tag = _slug(relation)
         for role in ROLES:
             if not _holdable(role, code):
@@ -162,6 +179,16 @@ class _Builder:
                 Action.DELETE_ACCOUNT,
             ):
                 self.add(action, relation, f"target {role.name}", held)
+            # G7, G8, G11: an inactive account holding the role.
+            asleep = self.target(role, code, f"{tag}.inactive", active=False)
+            for action in (Action.REACTIVATE_ACCOUNT, Action.RESET_PASSWORD):
+                self.add(action, relation, f"inactive target {role.name}", asleep)
+            self.add(
+                Action.ADD_ROLE,
+                relation,
+                f"{role.name} to an inactive holder",
+                Grant(asleep.email, role, code, credentialed=True),
+            )
             self.add(Action.REMOVE_ROLE, relation, role.name, Grant(held.email, role, code))
             new = Email(f"new.{_slug(role.name)}.{tag}@example.org")
             self.add(
@@ -180,7 +207,9 @@ class _Builder:
         if code in LEAS:
             return  # students and groups belong to schools
         tag = _slug(relation)
-        assignee = self.target(ROLES[-1], code, f"{tag}.assignee")  # V3: a user of the LEA
+        # V3: an assignee holding a role the group opens to (PII_GROUP at its school).
+        assignee = self.target(by_name("Educator—Roster"), code, f"{tag}.assignee")
+        idle = self.target(by_name("Tools for Teachers Only"), code, f"{tag}.idle")
         same_lea = code.startswith(str(LEA_A)[:7])
         for assigned in (True, False):
             if assigned and not same_lea:
@@ -195,6 +224,12 @@ class _Builder:
             for action in (Action.VIEW_GROUP, Action.EDIT_GROUP, Action.DELETE_GROUP):
                 self.add(action, relation, variant, key)
             self.add(Action.ASSIGN_GROUP, relation, variant, GroupAssignment(key, assignee.email))
+            self.add(  # V3: a group opens nothing to Tools for Teachers Only
+                Action.ASSIGN_GROUP,
+                relation,
+                f"{variant}, to Tools for Teachers Only",
+                GroupAssignment(key, idle.email),
+            )
             mine = CustomGroup(ACTOR, f"{tag} {variant}", {ssid})
             self.add(Action.CREATE_CUSTOM_GROUP, relation, variant, mine)
             existing = CustomGroup(ACTOR, f"{tag} {variant} existing", {ssid})
