@@ -352,6 +352,7 @@ def _cmd_decide(args: argparse.Namespace, out: SafeOutput) -> int:
 def _decide_batch(args: argparse.Namespace, out: SafeOutput) -> int:
     directory = read_directory(args.directory, quiet=args.quiet)
     stream = open_input(args.requests)
+    interactive = args.requests == "-"
     errors = denied = False
     try:
         for number, text, error in _lines(stream):
@@ -363,6 +364,8 @@ def _decide_batch(args: argparse.Namespace, out: SafeOutput) -> int:
             if args.echo:
                 echo = mapping if error is None else shown((text or "").rstrip("\r\n"))
             _emit(out, line, args.format, echo)
+            if interactive:  # a caller that writes a request and waits for its answer
+                out.flush()
             errors = errors or "error" in line
             denied = denied or line.get("allowed") is False
     finally:
@@ -616,7 +619,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return EXIT_PIPE
 
 
-from caaspp_authz import _cli_uploads  # noqa: E402  (registers the upload commands)
+def _add_uploads(sub: Any) -> None:
+    from caaspp_authz import _cli_uploads  # imports this module: load it late
 
-COMMANDS.extend(_cli_uploads.COMMANDS)
-COMMANDS.append(_add_tools)
+    for add in _cli_uploads.COMMANDS:
+        add(sub)
+
+
+COMMANDS.extend([_add_uploads, _add_tools])
