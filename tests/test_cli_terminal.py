@@ -88,7 +88,8 @@ def test_reader_that_goes_away_ends_quietly(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as child:
-        assert child.stdout is not None and child.stderr is not None
+        assert child.stdout is not None
+        assert child.stderr is not None
         first = child.stdout.readline()
         child.stdout.close()  # as `head -1` does once it has its line
         err = child.stderr.read()
@@ -106,7 +107,9 @@ def test_interrupt_ends_quietly_with_130() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as child:
-        assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+        assert child.stdin is not None
+        assert child.stdout is not None
+        assert child.stderr is not None
         child.stdin.write(first.encode() + b"\n")
         child.stdin.flush()
         assert "allowed" in json.loads(child.stdout.readline())  # answered: waiting on stdin
