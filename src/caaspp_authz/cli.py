@@ -145,7 +145,7 @@ def stdin_bytes() -> BinaryIO:
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is not None:
         return buffer  # type: ignore[no-any-return]
-    return io.BufferedReader(io.BytesIO(sys.stdin.read().encode("utf-8")))  # type: ignore[arg-type]
+    return io.BufferedReader(io.BytesIO(sys.stdin.read().encode("utf-8")))
 
 
 def open_input(path: str) -> BinaryIO:

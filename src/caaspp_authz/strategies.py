@@ -20,11 +20,11 @@ from typing import TypeVar
 try:
     from hypothesis import strategies as st
     from hypothesis.errors import InvalidArgument
-except ModuleNotFoundError as exc:  # pragma: no cover - exercised with Hypothesis hidden
+except ModuleNotFoundError as _missing:  # the `hypothesis` extra is not installed
     raise ModuleNotFoundError(
         "caaspp_authz.strategies needs Hypothesis: pip install 'caaspp-authz[hypothesis]'",
-        name=exc.name,
-    ) from exc
+        name="hypothesis",
+    ) from _missing
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
 from caaspp_authz.catalog import ROLES, Form, Program, Role, RoleLevel, Where, by_name
