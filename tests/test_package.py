@@ -29,7 +29,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_wheel_carries_license_schemas_and_markers(built: tuple[Path, Path]) -> None:
     """The wheel holds the MIT LICENSE, the JSON Schemas and py.typed."""
-    names = zipfile.ZipFile(built[0]).namelist()
+    with zipfile.ZipFile(built[0]) as archive:
+        names = archive.namelist()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     for name in ("schemas/directory.schema.json", "schemas/request.schema.json", "py.typed"):
         assert f"caaspp_authz/{name}" in names
@@ -37,8 +38,8 @@ def test_wheel_carries_license_schemas_and_markers(built: tuple[Path, Path]) -> 
 
 def test_wheel_metadata(built: tuple[Path, Path]) -> None:
     """The metadata names the licence, authors, project URLs and the expected classifiers."""
-    archive = zipfile.ZipFile(built[0])
-    text = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
+    with zipfile.ZipFile(built[0]) as archive:
+        text = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
     meta = Parser().parsestr(text)
     assert meta["License-Expression"] == "MIT"
     assert meta["Author"]
@@ -56,7 +57,8 @@ def test_wheel_metadata(built: tuple[Path, Path]) -> None:
 
 def test_sdist_leaves_out_ci_and_editor_files(built: tuple[Path, Path]) -> None:
     """The sdist carries the sources, tests, docs and LICENSE, but not .ci/ nor editor files."""
-    names = [n.split("/", 1)[1] for n in tarfile.open(built[1]).getnames() if "/" in n]
+    with tarfile.open(built[1]) as archive:
+        names = [n.split("/", 1)[1] for n in archive.getnames() if "/" in n]
     assert "LICENSE" in names
     assert "src/caaspp_authz/cli.py" in names
     assert not [n for n in names if n.startswith((".ci", ".vscode", ".idea", ".venv"))]
