@@ -260,7 +260,8 @@ def summary(changes: ChangeReport, *, details: bool) -> list[str]:
     With ``details``, every change; otherwise the first :data:`_FIRST_CHANGES`.
     """
     counts = [(len(getattr(changes, field)), what) for field, what in _KINDS]
-    lines = [f"  {n:>9,} {what}" for n, what in counts if n]
+    width = len(f"{max(n for n, _ in counts):,}")
+    lines = [f"  {n:>{width},} {what}" for n, what in counts if n]
     if not lines:
         return ["no changes"]
     every = changes.lines()
