@@ -2,15 +2,18 @@
 
 A page's ```python blocks run in order in one namespace, from the repository root. In a
 ```console block, each ``$ caaspp-authz ...`` line is run through ``caaspp_authz.cli.main`` and
-the lines after it, up to the next ``$ `` line, must be its whole standard output; ``$ `` lines
-of other programs are shown, not run.
+the lines after it, up to the next ``$ `` line, must be its whole output: the lines that start
+with ``caaspp-authz: `` its standard error, the others its standard output; ``$ `` lines of other
+programs are shown, not run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import shlex
+import types
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -25,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 PROMPT = "$ "
+STDERR = "caaspp-authz: "
+"""An output line that starts so is the command's standard error; the others its standard output."""
 _FENCE = re.compile(r"^(`{3,})\s*([\w+-]*)")
 
 
@@ -85,9 +90,14 @@ def _run_console(block: Block, where: str) -> None:
         argv = shlex.split(command)
         if not argv or argv[0] != "caaspp-authz":
             continue  # another program's line, shown for the reader
-        out = StringIO()
-        main(argv[1:], out=out)
-        assert out.getvalue() == expected, f"{where}: `{command}` printed other output"
+        out, err = StringIO(), StringIO()
+        with contextlib.redirect_stderr(err):
+            main(argv[1:], out=out)
+        lines = expected.splitlines(keepends=True)
+        shown_err = "".join(x for x in lines if x.startswith(STDERR))
+        shown_out = "".join(x for x in lines if not x.startswith(STDERR))
+        assert out.getvalue() == shown_out, f"{where}: `{command}` printed other output"
+        assert err.getvalue() == shown_err, f"{where}: `{command}` printed other messages"
 
 
 @pytest.mark.parametrize(
@@ -143,12 +153,29 @@ MODULES = (
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_reference_page_names_every_public_name(module: str) -> None:
-    """The module's reference page names every name of the module's __all__ in backticks."""
+def test_reference_page_is_generated_from_the_docstrings(module: str) -> None:
+    """The module's reference page renders its docstrings (mkdocstrings), and every public
+    name of its __all__ has a docstring of its own to render."""
     page = (REFERENCE / f"{module}.md").read_text(encoding="utf-8")
-    names: list[str] = importlib.import_module(f"caaspp_authz.{module}").__all__
-    missing = [n for n in names if f"`{n}`" not in page and f"`{n}(" not in page]
-    assert not missing, f"reference/{module}.md does not name: {', '.join(missing)}"
+    assert f"\n::: caaspp_authz.{module}\n" in page
+    namespace = importlib.import_module(f"caaspp_authz.{module}")
+    undocumented = []
+    for name in namespace.__all__:
+        value = getattr(namespace, name)
+        if isinstance(value, types.FunctionType) and not value.__doc__:
+            undocumented.append(name)
+        if isinstance(value, type):
+            if not vars(value).get("__doc__"):  # its own, not one inherited
+                undocumented.append(name)
+            if isinstance(value, type):
+                undocumented += [
+                    f"{name}.{member}"
+                    for member, attribute in vars(value).items()
+                    if not member.startswith("_")
+                    and isinstance(attribute, types.FunctionType | property)
+                    and not attribute.__doc__
+                ]
+    assert not undocumented, f"no docstring: {', '.join(undocumented)}"
 
 
 def test_catalog_page_tables_are_current() -> None:

@@ -42,6 +42,9 @@ MAX_LINE = 1 << 20
 _SHOWN = 200
 """The most characters of an input value that a message repeats."""
 
+_ECHOED = 2000
+"""The most characters of a request's part that ``decide --echo --format text`` repeats."""
+
 _CONTROL = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
@@ -60,11 +63,11 @@ def escape(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def shown(value: object) -> str:
-    """A value as a message repeats it: escaped and at most a couple of hundred characters."""
+def shown(value: object, *, limit: int = _SHOWN) -> str:
+    """A value as a message repeats it: escaped and at most ``limit`` characters."""
     text = value if isinstance(value, str) else repr(value)
-    if len(text) > _SHOWN:
-        text = f"{text[:_SHOWN]}… ({len(text)} characters)"
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text)} characters)"
     return escape(text)
 
 
@@ -275,6 +278,19 @@ def _decision_text(line: dict[str, Any]) -> str:
     return text
 
 
+def _echo_text(echo: object) -> str:
+    """A request as ``--echo --format text`` shows it: principal, action, resource JSON."""
+    if isinstance(echo, dict) and set(echo) == {"principal", "action", "resource"}:
+        parts = [
+            echo["principal"],
+            echo["action"],
+            json.dumps(echo["resource"], ensure_ascii=False),
+        ]
+        return " ".join(shown(p, limit=_ECHOED) for p in parts)
+    text = echo if isinstance(echo, str) else json.dumps(echo, ensure_ascii=False)
+    return shown(text, limit=_ECHOED)
+
+
 def _emit(out: SafeOutput, line: dict[str, Any], fmt: str, echo: object = None) -> None:
     if fmt == "json":
         if echo is not None:
@@ -283,8 +299,7 @@ def _emit(out: SafeOutput, line: dict[str, Any], fmt: str, echo: object = None) 
         return
     text = _decision_text(line)
     if echo is not None:
-        request = echo if isinstance(echo, str) else json.dumps(echo, ensure_ascii=False)
-        out.write(f"{shown(request)}\n  ")
+        out.write(f"{_echo_text(echo)}\n  ")
     if "error" in line:
         out.styled(text, "yellow")
     else:
