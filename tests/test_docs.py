@@ -22,7 +22,8 @@ import attrs
 import pytest
 
 from caaspp_authz.cli import main
-from tests import catalog_tables
+from caaspp_authz.rules import RULES
+from tests import catalog_tables, diagrams
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -186,3 +187,28 @@ def test_catalog_page_tables_are_current() -> None:
             "docs/reference/catalog.md shows other tables than the catalog holds: "
             f"run `{catalog_tables.REGENERATE}` and commit the result"
         )
+
+
+def test_pictures_are_current() -> None:
+    """O1-O4, G1, G3, G4: the Mermaid pictures show the example directory and GRANTS as they are."""
+    page = diagrams.PAGE.read_text(encoding="utf-8")
+    if page != diagrams.render(page):
+        pytest.fail(
+            "docs/explanation/pictures.md shows other pictures than the data: "
+            f"run `{diagrams.REGENERATE}` and commit the result"
+        )
+
+
+def test_grant_picture_has_an_arrow_per_grant_row() -> None:
+    """G3: the grant picture has one arrow for each row of GRANTS, no more and no fewer."""
+    from caaspp_authz.catalog import GRANTS
+
+    assert diagrams.grants().count("-->|") == len(GRANTS)
+
+
+def test_rulebook_page_gives_every_rule() -> None:
+    """The readable rulebook page states every rule of the rule table, each once."""
+    page = (DOCS / "rulebook.md").read_text(encoding="utf-8")
+    stated = re.findall(r"^- \*\*([A-Z][0-9]+)\*\*", page, flags=re.MULTILINE)
+    assert len(stated) == len(set(stated))
+    assert not [r for r in RULES if r not in stated]
