@@ -442,6 +442,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"caaspp-authz {caaspp_authz.__version__}\n"
+    out = io.StringIO()
+    assert main(["--version", "decide"], out=out) == 0  # before any check of the command
+    assert out.getvalue() == f"caaspp-authz {caaspp_authz.__version__}\n"
     assert caaspp_authz.__version__[0].isdigit()
 
 
@@ -509,3 +512,23 @@ def test_strategies_without_hypothesis_names_the_extra(monkeypatch: pytest.Monke
     monkeypatch.delitem(sys.modules, "caaspp_authz.strategies", raising=False)
     with pytest.raises(ModuleNotFoundError, match=r"caaspp-authz\[hypothesis\]"):
         importlib.import_module("caaspp_authz.strategies")
+
+
+def test_completion_script_names_every_command() -> None:
+    """`completion bash` prints a bash script that completes every subcommand."""
+    status, text = _text(["completion", "bash"])
+    assert status == 0
+    for command in ("decide", "check-directory", "validate", "apply", "grantable", "schema"):
+        assert command in text
+    assert "complete " in text
+
+
+def test_completion_without_shtab_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without shtab, `completion` exits 2 and says to install the `cli` extra."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "shtab", None)
+    assert _text(["completion", "zsh"]) == (2, "")
+    assert "caaspp-authz[cli]" in capsys.readouterr().err

@@ -4,7 +4,8 @@ A page's ```python blocks run in order in one namespace, from the repository roo
 ```console block, each ``$ caaspp-authz ...`` line is run through ``caaspp_authz.cli.main`` and
 the lines after it, up to the next ``$ `` line, must be its whole output: the lines that start
 with ``caaspp-authz: `` its standard error, the others its standard output; ``$ `` lines of other
-programs are shown, not run.
+programs are shown, not run. A command line that ends with ``; echo $?`` also prints its exit
+status, as a shell would.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ README = ROOT / "README.md"
 PROMPT = "$ "
 STDERR = "caaspp-authz: "
 """An output line that starts so is the command's standard error; the others its standard output."""
+STATUS = "; echo $?"
+"""A command line that ends so shows its exit status as the last line of its standard output."""
 _FENCE = re.compile(r"^(`{3,})\s*([\w+-]*)")
 
 
@@ -88,12 +91,15 @@ def _sessions(text: str) -> Iterator[tuple[str, str]]:
 
 def _run_console(block: Block, where: str) -> None:
     for command, expected in _sessions(block.text):
-        argv = shlex.split(command)
+        show_status = command.endswith(STATUS)
+        argv = shlex.split(command.removesuffix(STATUS))
         if not argv or argv[0] != "caaspp-authz":
             continue  # another program's line, shown for the reader
         out, err = StringIO(), StringIO()
         with contextlib.redirect_stderr(err):
-            main(argv[1:], out=out)
+            status = main(argv[1:], out=out)
+        if show_status:
+            out.write(f"{status}\n")
         lines = expected.splitlines(keepends=True)
         shown_err = "".join(x for x in lines if x.startswith(STDERR))
         shown_out = "".join(x for x in lines if not x.startswith(STDERR))

@@ -563,6 +563,20 @@ def output_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _ShowVersion(Exception):
+    """``--version`` was given: print the version on the command's output and exit 0."""
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, printed by :func:`main` on its ``out`` rather than by argparse."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        raise _ShowVersion
+
+
 def _version() -> str:
     from caaspp_authz import __version__
 
@@ -583,7 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="caaspp-authz",
         description="Who may do what in California's CAASPP and ELPAC assessment systems.",
     )
-    parser.add_argument("--version", action="version", version=f"caaspp-authz {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     parser.add_argument(
         "--color",
         choices=("auto", "always", "never"),
@@ -617,6 +631,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # argparse: 2 for bad arguments, 0 for --help
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE if exc.code else EXIT_OK
+        except _ShowVersion:
+            SafeOutput(stream).write(f"caaspp-authz {_version()}\n")
+            stream.flush()
+            return EXIT_OK
         safe = SafeOutput(stream, colour=_colour(args.color, stream))
         try:
             status: int = args.run(args, safe)
