@@ -275,3 +275,15 @@ def test_validate_escapes_terminal_sequences_from_the_file(tmp_path: Path) -> No
         assert "\x1b]" not in text
         assert "\x07" not in text
         assert "\\u001b]0;owned\\u0007" in text
+
+
+def test_long_argument_is_echoed_bounded(capsys: pytest.CaptureFixture[str]) -> None:
+    """A 100,000-character `--as` is repeated in at most a few hundred characters."""
+    status, _ = _run(
+        "validate", "users", str(EXAMPLES / "users_upload.csv"), "--directory", DIRECTORY,
+        "--as", "a" * 100_000 + "@example.org",
+    )  # fmt: skip
+    assert status == 2
+    err = capsys.readouterr().err
+    assert len(err) < 400
+    assert "(100012 characters)" in err

@@ -20,6 +20,7 @@ from caaspp_authz.cli import (
     directory_arguments,
     email_argument,
     read_directory,
+    shown,
 )
 from caaspp_authz.decision import POLICY, Action
 from caaspp_authz.directory import Directory
@@ -89,7 +90,7 @@ def _cmd_who_can(args: argparse.Namespace, out: SafeOutput) -> int:
     except json.JSONDecodeError as exc:
         raise UsageError(f"`--resource` is not JSON: {exc}") from None
     except (RecursionError, ValueError) as exc:
-        raise UsageError(f"`--resource` cannot be read: {exc}") from None
+        raise UsageError(f"`--resource` cannot be read: {shown(str(exc))}") from None
     directory = read_directory(args.directory, quiet=args.quiet)
     try:
         resource = read_resource(action, value, directory)

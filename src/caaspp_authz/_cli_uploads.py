@@ -26,6 +26,7 @@ from caaspp_authz.cli import (
     open_input,
     output_arguments,
     read_directory,
+    shown,
     warn,
 )
 from caaspp_authz.directory import Directory
@@ -139,7 +140,7 @@ def _not_a_csv(head: bytes, kind: str, command: str) -> Problem | None:
 
 def _uploader(directory: Directory, email: str) -> str:
     if directory.account(email) is None:
-        raise UsageError(f"`--as {email}`: there is no such account in the directory")
+        raise UsageError(f"`--as {shown(email)}`: there is no such account in the directory")
     return email
 
 
@@ -237,7 +238,7 @@ def _write_out(path: str, text: str) -> None:
     try:
         write_atomically(path, text)
     except OSError as exc:
-        raise UsageError(f"cannot write `{path}`: {exc.strerror}") from None
+        raise UsageError(f"cannot write `{shown(path)}`: {exc.strerror}") from None
 
 
 _KINDS = (
@@ -315,7 +316,7 @@ def _from_cde(args: argparse.Namespace, out: SafeOutput) -> int:
     try:
         result = read_cde(args.file, include_closed=args.include_closed)
     except OSError as exc:
-        raise UsageError(f"cannot read `{args.file}`: {exc.strerror}") from None
+        raise UsageError(f"cannot read `{shown(args.file)}`: {exc.strerror}") from None
     for p in result.problems:
         warn(str(p))
     try:

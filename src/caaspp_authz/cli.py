@@ -158,7 +158,7 @@ def open_input(path: str) -> BinaryIO:
     try:
         return open(path, "rb")
     except OSError as exc:
-        raise UsageError(f"cannot read `{path}`: {exc.strerror}") from None
+        raise UsageError(f"cannot read `{shown(path)}`: {exc.strerror}") from None
 
 
 def read_json(flag: str, path: str) -> Any:
@@ -167,16 +167,16 @@ def read_json(flag: str, path: str) -> Any:
     try:
         data = stream.read()
     except OSError as exc:
-        raise UsageError(f"cannot read `{path}`: {exc.strerror}") from None
+        raise UsageError(f"cannot read `{shown(path)}`: {exc.strerror}") from None
     finally:
         if stream is not getattr(sys.stdin, "buffer", None):
             stream.close()
     try:
         return json.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"`{flag} {path}` is not JSON: {exc}") from None
+        raise UsageError(f"`{flag} {shown(path)}` is not JSON: {exc}") from None
     except (RecursionError, ValueError) as exc:
-        raise UsageError(f"`{flag} {path}` cannot be read: {shown(str(exc))}") from None
+        raise UsageError(f"`{flag} {shown(path)}` cannot be read: {shown(str(exc))}") from None
 
 
 def read_directory(path: str, *, quiet: bool = False) -> Directory:
@@ -192,7 +192,7 @@ def read_directory(path: str, *, quiet: bool = False) -> Directory:
             if not os.path.isfile(path):
                 # Say it plainly, without a rule: a file that is not there breaks no rule.
                 reason = "no such file" if not os.path.exists(path) else "not a file"
-                raise UsageError(f"cannot read `--directory {path}`: {reason}")
+                raise UsageError(f"cannot read `--directory {shown(path)}`: {reason}")
             directory = load_directory(path)
     except DirectoryError as exc:
         raise UsageError(str(exc)) from None
@@ -454,7 +454,7 @@ def _cmd_check(args: argparse.Namespace, out: SafeOutput) -> int:
         if args.file == "-":
             directory = load_directory(read_json("check-directory", "-"))
         elif not os.path.isfile(args.file):
-            raise UsageError(f"cannot read `{args.file}`: no such file")
+            raise UsageError(f"cannot read `{shown(args.file)}`: no such file")
         else:
             directory = load_directory(args.file)
     except DirectoryError as exc:
