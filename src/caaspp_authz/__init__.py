@@ -10,6 +10,9 @@ The everyday API: load a directory, resolve a user and a resource, and ask ``can
     can(teacher, Action.VIEW_STUDENT_RESULTS, student)
 """
 
+from importlib.metadata import PackageNotFoundError as _NotInstalled
+from importlib.metadata import version as _version
+
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
 from caaspp_authz.catalog import (
     GRANTS,
@@ -55,6 +58,12 @@ from caaspp_authz.resources import (
     Unknown,
 )
 from caaspp_authz.serialize import dump_directory, load_directory
+
+try:
+    __version__: str = _version("caaspp-authz")
+    """The installed distribution's version (``caaspp-authz --version`` prints it)."""
+except _NotInstalled:  # pragma: no cover - run from a source tree that is not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "GRANTS",

@@ -52,9 +52,11 @@ class Action(enum.Enum):
     ADD_ROLE = "add_role"
     REMOVE_ROLE = "remove_role"
 
-    # Members are singletons compared by identity: hash them by identity too, in C, so that
-    # looking an action up in the policy table costs no Python-level call.
-    __hash__ = object.__hash__
+
+# Members are singletons compared by identity: hash them by identity too, in C, so that looking
+# an action up in the policy table costs no Python-level call. Set after the class so that its
+# declared type stays Enum's own (type checkers see one `__hash__`, not an ambiguous override).
+Action.__hash__ = object.__hash__  # type: ignore[method-assign]
 
 
 @attrs.frozen

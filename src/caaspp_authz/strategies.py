@@ -8,7 +8,8 @@ Every strategy follows Hypothesis' own API style: plural names, keyword-only par
 :class:`hypothesis.errors.InvalidArgument` for bad arguments. :func:`directories` always draws
 a directory that :meth:`Directory.build <caaspp_authz.directory.Directory.build>` accepts.
 
-This module imports Hypothesis (the ``test`` extra); the rest of the library never imports it.
+This module imports Hypothesis (install the ``hypothesis`` extra: ``pip install
+'caaspp-authz[hypothesis]'``); the rest of the library never imports it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+try:
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+except ModuleNotFoundError as _missing:  # the `hypothesis` extra is not installed
+    raise ModuleNotFoundError(
+        "caaspp_authz.strategies needs Hypothesis: pip install 'caaspp-authz[hypothesis]'",
+        name="hypothesis",
+    ) from _missing
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
 from caaspp_authz.catalog import ROLES, Form, Program, Role, RoleLevel, Where, by_name
