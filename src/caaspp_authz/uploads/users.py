@@ -577,7 +577,7 @@ class _UserCheck:
         else the message says only that the e-mail holds another role."""
         if held is None:
             held = next(a for a in account.assignments if a.role != role)
-        if self._may_remove(account.email, held):
+        if self._may_remove(account.email, held).allowed:
             what = f"`{held.role}` at `{held.org}`"
         else:
             what = "another role"
@@ -698,8 +698,10 @@ class _UserCheck:
                 if decided.allowed:
                     continue
                 rules = set(decided.rules)
-                if rules & {"E3", "E4"} and ((seen.row, "E5") in errors_on or seen.conflicted):
-                    continue  # the same conflict, already reported as E5
+                if rules & {"E3", "E4"} and (
+                    (seen.row, "E5") in errors_on or (row, "G6") in errors_on or seen.conflicted
+                ):
+                    continue  # the same conflict, already reported as E5 or G6
                 if "G11" in rules and (seen.row, "G11") in errors_on:
                     continue  # the same reactivation, already reported
                 problems.append(_denied(row, decided, _ROLE, role.name))
@@ -799,14 +801,14 @@ def apply_users(source: Source, directory: Directory, *, uploader: str) -> Uploa
         removed = check.removed.get(email, [])
         new_assignments = [a for a in old.assignments if a not in removed] if old else []
         for org, roles in wanted.items():
+            # U4: every role replaced there is reported once, against the file's first role
             gone = [a.role.name for a in removed if a.org == org]
+            overridden.extend(AssignmentChange(email, roles[0].name, org, p) for p in gone)
             for role in roles:
                 if any(a.role == role and a.org == org for a in new_assignments):
                     continue
                 new_assignments.append(Assignment(role, org))
-                if gone:
-                    overridden.extend(AssignmentChange(email, role.name, org, p) for p in gone)
-                else:
+                if not gone:
                     added.append(AssignmentChange(email, role.name, org))
         needs_credential = any(r.role.needs_credential for r in rows)
         if old is None:
