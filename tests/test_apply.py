@@ -166,7 +166,8 @@ def test_apply_example_groups(example: Directory) -> None:
     assert group.students == {"1000000001", "1000000003"}
     assert new.student("1000000009") is None  # U5 (revised): never added by a group file
     lab_group = new.group(lab)
-    assert lab_group is not None and "1000000009" in lab_group.students
+    assert lab_group is not None
+    assert "1000000009" in lab_group.students
     untouched = GroupKey(CDSCode(MIDDLE), 2026, "Reading Intervention")
     assert new.group(untouched) == example.group(untouched)
 

@@ -178,7 +178,7 @@ def test_whitespace_is_blank() -> None:
 
 def test_a_blank_row_wider_than_the_header_is_said() -> None:
     """U3: a line of only commas, wider than the header, is skipped with a warning saying so."""
-    (header, skipped, row) = _read(b"a,b\n,,,,\n1,2\n")
+    (_header, skipped, row) = _read(b"a,b\n,,,,\n1,2\n")
     assert (skipped.row, skipped.fields) == (2, ())
     (problem,) = skipped.problems
     assert problem.rule == "U3"

@@ -170,7 +170,8 @@ def test_schools_and_groups_are_together(example: Directory) -> None:
     )
     [p] = v.errors
     assert (p.row, p.rule, p.column) == (4, "U8", "group_name")
-    assert p.fix is not None and "sort" in p.fix
+    assert p.fix is not None
+    assert "sort" in p.fix
     v = _check(
         groups(
             _row("1000000001", "", school=ELEMENTARY),

@@ -206,4 +206,3 @@ def _rebuild(
         )
     except DirectoryError as exc:
         raise UploadError(exc.problems) from None
-

@@ -318,8 +318,7 @@ class _GroupCheck:
                     problems.append(
                         _problem(
                             "U8",
-                            f"group `{name}` has more than {MAX_GROUP_STUDENTS} rows with an "
-                            "SSID",
+                            f"group `{name}` has more than {MAX_GROUP_STUDENTS} rows with an SSID",
                             row=row,
                             column=_GSSID,
                             value=ssid_ok,

@@ -189,4 +189,3 @@ class UploadResult:
     directory: Directory
     changes: ChangeReport
     warnings: tuple[Problem, ...]
-

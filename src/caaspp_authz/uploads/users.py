@@ -511,9 +511,7 @@ class _UserCheck:
         seen = self.existing[account.email]
         decided = self._edit.get(account.email)
         if decided is None:
-            decided = self._edit[account.email] = decide(
-                self.user, Action.EDIT_ACCOUNT, account
-            )
+            decided = self._edit[account.email] = decide(self.user, Action.EDIT_ACCOUNT, account)
         if decided.allowed:
             seen.edited = True
             self.renamed[account.email] = True
@@ -535,7 +533,10 @@ class _UserCheck:
                 f"`{account.email}` keeps its own {', '.join(kept)}: `{self.user.email}` may "
                 "not edit the account, so this row changes only its roles",
                 row=row,
-                column=_FIRST if kept[0] == "first name" else _LAST if kept[0] == "last name"
+                column=_FIRST
+                if kept[0] == "first name"
+                else _LAST
+                if kept[0] == "last name"
                 else _PHONE,
                 severity=Severity.WARNING,
                 fix="ask whoever covers every role the account holds to change them (G8)",
@@ -660,9 +661,7 @@ class _UserCheck:
         kept = [a for a in account.assignments if a not in removed]
         # E5: the roles the account keeps at organizations the file does not name
         if self.one_role and not seen.conflicted:
-            clash = next(
-                (a for a in kept if a.org not in seen.orgs and a.role != seen.role), None
-            )
+            clash = next((a for a in kept if a.org not in seen.orgs and a.role != seen.role), None)
             if clash is not None:
                 errors_on.add((seen.row, "E5"))
                 problems.append(self._e5_existing(seen.row, email, account, seen.role, clash))
@@ -875,4 +874,3 @@ def users_csv(directory: Directory, *, exclude: Iterable[str] = ()) -> str:
                 )
             )
     return out.getvalue()
-
