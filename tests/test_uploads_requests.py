@@ -208,6 +208,17 @@ def test_commas_only_line_wider_than_the_header_is_said(example: Directory) -> N
     assert [(p.row, p.rule, p.severity) for p in v.problems] == [(3, "U3", Severity.WARNING)]
 
 
+def test_same_grant_with_other_names_is_a_warning_too(example: Directory) -> None:
+    """U2 (decision): a later row for the same e-mail, role and organization grants nothing
+    more, whatever its names; a warning, for a new e-mail and for an existing account."""
+    again = user_row(first="Other")
+    v = validate_users(users(user_row(), again), example, uploader=COORDINATOR)
+    assert [(p.row, p.rule) for p in v.problems] == [(3, "U2")]
+    row = user_row("teacher@example.org", "CAASPP Test Administrator", ELEMENTARY)
+    v = validate_users(users(row, row), example, uploader=COORDINATOR)
+    assert (3, "U2") in [(p.row, p.rule) for p in v.problems]
+
+
 def test_exact_duplicate_row_is_a_warning(example: Directory) -> None:
     """U2 (decision): a row repeating an earlier row exactly is a warning naming that row."""
     v = validate_users(users(user_row(), user_row()), example, uploader=COORDINATOR)

@@ -101,6 +101,11 @@ _PLAIN_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{1,10}")
 """E1, E6 in one pattern: ``canonical_email``'s pattern with the part after the last dot (the
 only dot the pattern's ``\\.`` can match, as the part after it has none) at most 10 long."""
 
+_MASK = 0xFFFFFFFF
+_PAIR = (1 << 37) - 1
+"""A new e-mail's packed entry (E5, U2): its role's index in bits 0–4, its organization's index
+in bits 5–36 (all ones when its row had no usable organization), its first row above."""
+
 _DOMAINS = 4096
 """How many plain e-mail domains a user-upload validation remembers."""
 
@@ -193,7 +198,6 @@ class _UserCheck:
         self.existing: dict[Email, _Seen] = {}
         self.kept: list[UserRow] | None = [] if keep else None
         self.rows = 0
-        self.repeats: dict[int, int] = {}  # U2: a digest of each row's fields → its first row
         # what finish() decided, for apply: per existing account, the assignments the file
         # replaces (U4) and whether its names and phone are replaced (U7)
         self.removed: dict[Email, list[Assignment]] = {}
@@ -297,13 +301,8 @@ class _UserCheck:
         one_role = self.one_role
         new = self.new
         kept = self.kept
-        repeats = self.repeats
-        full = self._full
+        full = self._feed
         for row, fields in enumerate(batch, first_row):
-            first_seen = repeats.setdefault(hash(tuple(fields)), row)
-            if first_seen != row:  # U2: an exact repeat of an earlier row
-                problems.append(self._repeat(row, first_seen))
-                continue
             try:
                 first, last, cds_text, email_text, phone, role_text = fields
                 cds, role, packed_pair = fast[role_text][cds_text]
@@ -342,18 +341,23 @@ class _UserCheck:
                         pass
                     elif email not in new:  # E5, inline: a new e-mail's first row, org and role
                         new[email] = (row << 37) | packed_pair
-                    elif (new[email] ^ packed_pair) & 31:
-                        problems.extend(self._email_rules(row, email, role, cds))
+                    else:
+                        packed = new[email]
+                        if (packed ^ packed_pair) & 31:  # E5: another role
+                            problems.extend(self._email_rules(row, email, role, cds))
+                        elif not (packed ^ packed_pair) & _PAIR:  # U2: the same grant again
+                            problems.append(self._repeat(row, email, packed >> 37))
                     continue
             problems.extend(full(_record(row, tuple(fields), ())))
         return problems
 
-    def _repeat(self, row: int, first: int) -> Problem:
-        """U2 (decision): a row that repeats an earlier row exactly changes nothing more; a
-        warning, and the repeat is not checked again."""
+    def _repeat(self, row: int, email: Email, first: int) -> Problem:
+        """U2 (decision): a row giving an e-mail the role at the organization an earlier row gave
+        it (an exact repeat among them) grants nothing more: a warning, not an error."""
         return _problem(
             "U2",
-            f"the row repeats row {first} exactly",
+            f"the row gives `{email}` the role and organization row {first} gives it: it adds "
+            "nothing, and of the two rows' names and phone the last are taken",
             row=row,
             fix="remove the repeated row",
             severity=Severity.WARNING,
@@ -370,13 +374,6 @@ class _UserCheck:
         return True
 
     def _feed(self, record: Record) -> list[Problem]:
-        """The full checks of one record, an exact repeat of an earlier row first (U2)."""
-        first_seen = self.repeats.setdefault(hash(record.fields), record.row)
-        if first_seen != record.row:
-            return [*record.problems, self._repeat(record.row, first_seen)]
-        return self._full(record)
-
-    def _full(self, record: Record) -> list[Problem]:
         row = record.row
         problems = list(record.problems)
         width = _width_problem(record, 6)
@@ -479,6 +476,8 @@ class _UserCheck:
                 seen.orgs[cds] = (row, {role: (row, granted)})
             elif role not in at[1]:
                 at[1][role] = (row, granted)
+            elif names is not None:  # U2: the same grant again
+                problems.append(self._repeat(row, email, at[1][role][0]))
             if names is not None and names != (
                 account.first_name,
                 account.last_name,
@@ -500,6 +499,8 @@ class _UserCheck:
             self.new[email] = (row << 37) | (org_index << 5) | index
             return []
         if packed & 31 == index:
+            if names is not None and (packed >> 5) & _MASK == org_index:  # U2: the same grant
+                return [self._repeat(row, email, packed >> 37)]
             return []
         first_row, first_role = packed >> 37, ROLES[packed & 31]
         same_org = (packed >> 5) & 0xFFFFFFFF == org_index
