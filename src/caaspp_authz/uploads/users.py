@@ -174,8 +174,8 @@ class _Seen:
     row: int
     role: Role
     conflicted: bool = False
-    orgs: dict[CDSCode, tuple[int, dict[Role, tuple[int, bool]]]] = attrs.Factory(dict)
-    """Organization → (first row, role → (first row, whether its pair is granted))."""
+    orgs: dict[CDSCode, tuple[int, dict[str, tuple[Role, int, bool]]]] = attrs.Factory(dict)
+    """Organization → (first row, role name → (role, first row, whether its pair is granted))."""
     edited: bool = False
 
 
@@ -203,6 +203,10 @@ class _UserCheck:
         self.removed: dict[Email, list[Assignment]] = {}
         self.renamed: dict[Email, bool] = {}
         self._edit: dict[Email, Decision] = {}
+        self._granted: set[object] = set()
+        """``add_role`` allowed for a role, organization and the state of an existing account
+        (all it holds once replaced roles are gone, active, credentialed, superintendent, forms):
+        the same request for another account in that state is allowed too."""
 
     # per distinct (CDS code, role) pair: O5, O4, R3, R4, R5, U6, and G9, G1–G5, R2 by decide
 
@@ -328,15 +332,13 @@ class _UserCheck:
                     and " " not in local
                 ):
                     email = _lower(email_text)
-                    if email in accounts:
-                        problems.extend(full(_record(row, tuple(fields), ())))
-                        continue
+                    first, last, phone = first.strip(), last.strip(), phone.strip()
                     if kept is not None:
-                        kept.append(
-                            UserRow(
-                                row, first.strip(), last.strip(), cds, email, phone.strip(), role
-                            )
-                        )
+                        kept.append(UserRow(row, first, last, cds, email, phone, role))
+                    if email in accounts:  # kept for the end (U4, U7, G11, E5)
+                        names = (first, last, phone)
+                        problems.extend(self._email_rules(row, email, role, cds, names=names))
+                        continue
                     if not one_role:  # E7: under multi-role nothing is kept for a new e-mail
                         pass
                     elif email not in new:  # E5, inline: a new e-mail's first row, org and role
@@ -425,11 +427,11 @@ class _UserCheck:
             # as they can be decided without the organization
             problems.extend(self._without_org(row, email, pair.role))
             return problems
+        if self.kept is not None:
+            self.kept.append(UserRow(row, *names[:2], pair.cds, email, names[2], pair.role))
         problems.extend(
             self._email_rules(row, email, pair.role, pair.cds, names=names, granted=pair.granted)
         )
-        if self.kept is not None:
-            self.kept.append(UserRow(row, *names[:2], pair.cds, email, names[2], pair.role))
         return problems
 
     def _without_org(self, row: int, email: Email, role: Role) -> list[Problem]:
@@ -473,18 +475,18 @@ class _UserCheck:
                 seen = self.existing[email] = _Seen(row, role)
             at = seen.orgs.get(cds)
             if at is None:
-                seen.orgs[cds] = (row, {role: (row, granted)})
-            elif role not in at[1]:
-                at[1][role] = (row, granted)
+                seen.orgs[cds] = (row, {role.name: (role, row, granted)})
+            elif role.name not in at[1]:
+                at[1][role.name] = (role, row, granted)
             elif names is not None:  # U2: the same grant again
-                problems.append(self._repeat(row, email, at[1][role][0]))
+                problems.append(self._repeat(row, email, at[1][role.name][1]))
             if names is not None and names != (
                 account.first_name,
                 account.last_name,
                 account.phone,
             ):
                 problems.extend(self._names(row, account, names))
-            if self.one_role and seen.role != role:
+            if self.one_role and seen.role.name != role.name:
                 seen.conflicted = True
                 problems.append(
                     self._two_roles(row, email, seen.row, seen.role, role, same_org=at is not None)
@@ -625,10 +627,10 @@ class _UserCheck:
         # U4: a row replaces, at its organization, the roles the file does not give there
         for a in account.assignments:
             at = seen.orgs.get(a.org)
-            if at is None or a.role in at[1]:
+            if at is None or a.role.name in at[1]:
                 continue
             row = at[0]
-            new = sorted(r.name for r in at[1])
+            new = sorted(at[1])
             decided = self._may_remove(email, a)
             if decided.allowed:
                 removed.append(a)
@@ -659,10 +661,13 @@ class _UserCheck:
                 )
             # multi-role (U4 decision): a role the uploader may not remove stays
         self.removed[email] = removed
-        kept = [a for a in account.assignments if a not in removed]
+        gone = {id(a) for a in removed}
+        kept = [a for a in account.assignments if id(a) not in gone]
         # E5: the roles the account keeps at organizations the file does not name
         if self.one_role and not seen.conflicted:
-            clash = next((a for a in kept if a.org not in seen.orgs and a.role != seen.role), None)
+            clash = next(
+                (a for a in kept if a.org not in seen.orgs and a.role.name != seen.role.name), None
+            )
             if clash is not None:
                 errors_on.add((seen.row, "E5"))
                 problems.append(self._e5_existing(seen.row, email, account, seen.role, clash))
@@ -684,11 +689,23 @@ class _UserCheck:
                     )
                 )
         # add_role, as the account stands after the replacements
+        forms = sorted(account.forms.items(), key=lambda item: item[0].value)
         after: Directory | None = None
         for org, (_, roles) in seen.orgs.items():
-            for role, (row, granted) in roles.items():
+            for role, row, granted in roles.values():
                 if not granted:
                     continue  # the pair's own decision is already reported on the row
+                state = (
+                    role.name,
+                    org,
+                    account.active,
+                    account.credentialed,
+                    account.superintendent_of,
+                    tuple((p.value, tuple(sorted(f.value for f in fs))) for p, fs in forms),
+                    tuple((a.role.name, a.org, a.primary) for a in kept),
+                )
+                if state in self._granted:
+                    continue  # allowed for an account in the same state (memoized)
                 grant = Grant(email, role, org, credentialed=role.needs_credential)
                 decided = decide(self.user, Action.ADD_ROLE, grant)
                 if not decided.allowed and removed:
@@ -696,6 +713,7 @@ class _UserCheck:
                     if after is not None:
                         decided = decide(after.user(self.user.email), Action.ADD_ROLE, grant)
                 if decided.allowed:
+                    self._granted.add(state)
                     continue
                 rules = set(decided.rules)
                 if rules & {"E3", "E4"} and (
@@ -799,7 +817,8 @@ def apply_users(source: Source, directory: Directory, *, uploader: str) -> Uploa
                 roles.append(r.role)
         last = rows[-1]
         removed = check.removed.get(email, [])
-        new_assignments = [a for a in old.assignments if a not in removed] if old else []
+        gone_ids = {id(a) for a in removed}
+        new_assignments = [a for a in old.assignments if id(a) not in gone_ids] if old else []
         for org, roles in wanted.items():
             # U4: every role replaced there is reported once, against the file's first role
             gone = [a.role.name for a in removed if a.org == org]
