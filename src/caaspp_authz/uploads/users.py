@@ -202,7 +202,9 @@ class _UserCheck:
         # replaces (U4) and whether its names and phone are replaced (U7)
         self.removed: dict[Email, list[Assignment]] = {}
         self.renamed: dict[Email, bool] = {}
-        self._edit: dict[Email, Decision] = {}
+        self._edit: dict[object, bool] = {}
+        """``edit_account`` by the state of the account it acts on (G8 reads its roles, where it
+        holds them, and whether it is a superintendent), so that it is decided once a state."""
         self._granted: set[object] = set()
         """``add_role`` allowed for a role, organization and the state of an existing account
         (all it holds once replaced roles are gone, active, credentialed, superintendent, forms):
@@ -512,10 +514,16 @@ class _UserCheck:
         """U7: a row changing an existing account's names or phone implies ``edit_account``;
         denied, the account keeps its own and the row gets a warning naming what is kept."""
         seen = self.existing[account.email]
-        decided = self._edit.get(account.email)
-        if decided is None:
-            decided = self._edit[account.email] = decide(self.user, Action.EDIT_ACCOUNT, account)
-        if decided.allowed:
+        state = (
+            account.superintendent_of,
+            account.active,
+            tuple((a.role.name, a.org, a.primary) for a in account.assignments),
+        )
+        allowed = self._edit.get(state)
+        if allowed is None:
+            allowed = decide(self.user, Action.EDIT_ACCOUNT, account).allowed
+            self._edit[state] = allowed
+        if allowed:
             seen.edited = True
             self.renamed[account.email] = True
             return []
@@ -704,16 +712,20 @@ class _UserCheck:
                     tuple((p.value, tuple(sorted(f.value for f in fs))) for p, fs in forms),
                     tuple((a.role.name, a.org, a.primary) for a in kept),
                 )
-                if state in self._granted:
+                own = email == self.user.email  # replacing its own roles changes its powers
+                if not own and state in self._granted:
                     continue  # allowed for an account in the same state (memoized)
                 grant = Grant(email, role, org, credentialed=role.needs_credential)
                 decided = decide(self.user, Action.ADD_ROLE, grant)
-                if not decided.allowed and removed:
+                # removing roles from another account only takes conflicts away (E3, E4, G11),
+                # so a grant allowed before the replacements is allowed after them
+                if removed and (own or not decided.allowed):
                     after = after or self._after(account, kept)
                     if after is not None:
                         decided = decide(after.user(self.user.email), Action.ADD_ROLE, grant)
                 if decided.allowed:
-                    self._granted.add(state)
+                    if not own:
+                        self._granted.add(state)
                     continue
                 rules = set(decided.rules)
                 if rules & {"E3", "E4"} and (
