@@ -85,6 +85,9 @@ def test_another_leas_inactive_teacher_is_not_reactivated() -> None:
         )
         v = validate_users(users(row), d, uploader=COORDINATOR)
         assert "G11" in [p.rule for p in v.errors], rule_set
+        for p in v.problems:  # nothing about the roles it holds in the other LEA (FERPA)
+            assert "01611921234567" not in p.message, p
+            assert "01611921234567" not in (p.fix or ""), p
 
 
 def test_own_leas_inactive_teacher_is_reactivated(example: Directory) -> None:

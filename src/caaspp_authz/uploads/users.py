@@ -687,13 +687,14 @@ class _UserCheck:
                 problems.append(
                     _problem(
                         "G11",
-                        f"this row would reactivate `{email}`, and `{self.user.email}` may not: "
-                        f"{decided.reason}",
+                        f"this row would reactivate the inactive account `{email}`, and "
+                        f"`{self.user.email}` may not reactivate it: it does not cover every "
+                        "role the account holds",
                         row=seen.row,
                         column=_EMAIL,
                         value=email,
-                        fix=decided.fix
-                        or "whoever covers every role the account holds uploads this row (G8)",
+                        fix="whoever covers every role the account holds uploads this row (G8), "
+                        "or use a different e-mail address",
                     )
                 )
         # add_role, as the account stands after the replacements
@@ -734,7 +735,10 @@ class _UserCheck:
                     continue  # the same conflict, already reported as E5 or G6
                 if "G11" in rules and (seen.row, "G11") in errors_on:
                     continue  # the same reactivation, already reported
-                problems.append(_denied(row, decided, _ROLE, role.name))
+                if rules & {"E3", "E4"}:  # E5: say no more than that it holds another role
+                    problems.append(self._e5_existing(row, email, account, role))
+                else:
+                    problems.append(_denied(row, decided, _ROLE, role.name))
         return problems
 
     def _after(self, account: Account, kept: list[Assignment]) -> Directory | None:
