@@ -270,3 +270,27 @@ def test_remove_role_is_what_u4_asks(example: Directory) -> None:
     assert account is not None
     held = Grant(account.email, account.assignments[0].role, CDSCode(MIDDLE))
     assert decide(example.user(COORDINATOR), Action.REMOVE_ROLE, held).allowed
+
+
+def test_inactive_account_without_roles_is_reactivated_by_a_granter() -> None:
+    """G11, U7: an inactive account holding no role is reactivated by whoever may grant the
+    row's role there, as if it were new."""
+    data = example_mapping()
+    data["accounts"].append(
+        {"email": "lapsed@example.org", "first_name": "La", "last_name": "Psed",
+         "phone": "213-555-0111", "active": False, "roles": []}
+    )  # fmt: skip
+    d = load_directory(data)
+    row = user_row("lapsed@example.org", "Tools for Teachers Only", ELEMENTARY)
+    result = apply_users(users(row), d, uploader=SITE)
+    assert result.changes.accounts_reactivated == ("lapsed@example.org",)
+
+
+def test_a_directory_loads_groups_listing_unknown_ssids() -> None:
+    """U5 (revised), INTERFACES: a group may list an SSID `students` lacks; the directory
+    loads, and that member opens nothing (no student of the directory has that SSID)."""
+    data = example_mapping()
+    data["groups"][0]["students"].append("1999999999")
+    d = load_directory(data)
+    assert d.student("1999999999") is None
+    assert any("1999999999" in g.students for g in d.groups.values())
