@@ -168,15 +168,14 @@ class _Pair:
 
 @attrs.define
 class _Seen:
-    """What the file gives an existing account: its first row and role, per organization the
-    row where it first appears and the roles, and whether the file changes its names (U4, U7)."""
+    """What the file gives an existing account: its first row and role, and per organization
+    the row where it first appears and the roles (E5, U4)."""
 
     row: int
     role: Role
     conflicted: bool = False
     orgs: dict[CDSCode, tuple[int, dict[str, tuple[Role, int, bool]]]] = attrs.Factory(dict)
     """Organization → (first row, role name → (role, first row, whether its pair is granted))."""
-    edited: bool = False
 
 
 class _UserCheck:
@@ -513,18 +512,17 @@ class _UserCheck:
     def _names(self, row: int, account: Account, names: tuple[str, str, str]) -> list[Problem]:
         """U7: a row changing an existing account's names or phone implies ``edit_account``;
         denied, the account keeps its own and the row gets a warning naming what is kept."""
-        seen = self.existing[account.email]
         state = (
             account.superintendent_of,
             account.active,
             tuple((a.role.name, a.org, a.primary) for a in account.assignments),
+            account.email == self.user.email,  # its own account: G8 lets it edit itself
         )
         allowed = self._edit.get(state)
         if allowed is None:
             allowed = decide(self.user, Action.EDIT_ACCOUNT, account).allowed
             self._edit[state] = allowed
         if allowed:
-            seen.edited = True
             self.renamed[account.email] = True
             return []
         self.renamed.setdefault(account.email, False)
