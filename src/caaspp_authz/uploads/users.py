@@ -686,8 +686,8 @@ class _UserCheck:
                     _problem(
                         "G11",
                         f"this row would reactivate the inactive account `{email}`, and "
-                        f"`{self.user.email}` may not reactivate it: it does not cover every "
-                        "role the account holds",
+                        f"`{self.user.email}` may not reactivate it: that needs authority over "
+                        "every role the account holds",
                         row=seen.row,
                         column=_EMAIL,
                         value=email,
