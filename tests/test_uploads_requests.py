@@ -254,6 +254,12 @@ def test_apply_keeps_a_tab_before_a_formula(example: Directory) -> None:
     account = d.account("new.person@example.org")
     assert account is not None
     assert account.first_name == "\t=1"
+    g = ("\t=1", ELEMENTARY, "2026", "All", "1000000001", "")
+    group_names = {
+        k.name for k in apply_groups(groups(g), example, uploader=SITE).directory.groups
+    }
+    assert "\t=1" in group_names
+    assert "=1" not in group_names
     plain = apply_users(users(user_row(first="  Ann  ")), example, uploader=COORDINATOR)
     ann = plain.directory.account("new.person@example.org")
     assert ann is not None

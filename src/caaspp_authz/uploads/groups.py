@@ -46,6 +46,7 @@ from caaspp_authz.uploads._common import (
     _Template,
     _width_problem,
     csv_safe,
+    kept_text,
 )
 from caaspp_authz.uploads.report import (
     ChangeReport,
@@ -225,7 +226,7 @@ class _GroupCheck:
             problems.append(width)
             return problems
         name_text, school_text, year_text, subject, ssid_text, login_text = record.fields
-        name = name_text.strip()
+        name = kept_text(name_text)  # U3: `\t=1` stays `\t=1`
         if not name:
             problems.append(_problem("U5", f"`{_GNAME}` is empty", row=row, column=_GNAME))
         elif looks_like_formula(name_text):
