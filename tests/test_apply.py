@@ -149,33 +149,35 @@ def test_multi_role_rows_for_one_site_replace_together() -> None:
 
 
 def test_apply_example_groups(example: Directory) -> None:
-    """U5: the file is the whole membership of its groups; new groups are created."""
+    """U5: the file is the whole membership of its groups; new groups are created; an SSID the
+    directory does not list stays a member and is not added to the directory's students."""
     result = apply_groups(EXAMPLES / "groups_upload.csv", example, uploader=SITE)
     period = GroupKey(CDSCode(ELEMENTARY), 2026, "Period 1")
     lab = GroupKey(CDSCode(ELEMENTARY), 2026, "Math Lab")
     c = result.changes
     assert c.groups_replaced == (period,)
     assert c.groups_created == (lab,)
-    assert c.students_added == ("1000000009",)
+    assert c.students_added == ()
     removed = {(m.group, m.kind, m.member) for m in c.members_removed}
     assert removed == {(period, "student", "1000000002")}
     new = result.directory
     group = new.group(period)
     assert group is not None
     assert group.students == {"1000000001", "1000000003"}
-    student = new.student("1000000009")
-    assert student is not None
-    assert student.school == ELEMENTARY
+    assert new.student("1000000009") is None  # U5 (revised): never added by a group file
+    lab_group = new.group(lab)
+    assert lab_group is not None
+    assert "1000000009" in lab_group.students
     untouched = GroupKey(CDSCode(MIDDLE), 2026, "Reading Intervention")
     assert new.group(untouched) == example.group(untouched)
 
 
 def test_groups_with_errors_apply_nothing(example: Directory) -> None:
-    """U2, V3: an unknown login refuses the whole file."""
+    """U2, U5: an unknown login refuses the whole file."""
     data = groups(("G", ELEMENTARY, "2026", "All", "1000000001", "ghost@example.org"))
     with pytest.raises(UploadError) as info:
         apply_groups(data, example, uploader=SITE)
-    assert [p.rule for p in info.value.errors] == ["V3"]
+    assert [p.rule for p in info.value.errors] == ["U5"]
 
 
 def test_group_members_leave_when_not_in_the_file(example: Directory) -> None:

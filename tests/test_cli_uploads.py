@@ -124,7 +124,7 @@ def test_apply_groups_json(tmp_path: Path) -> None:
     assert status == 0
     body = json.loads(text)
     assert body["applied"] is True
-    assert body["changes"]["students_added"] == ["1000000009"]
+    assert body["changes"]["students_added"] == []  # U5: a group file adds no student
 
 
 def test_directory_from_cde(tmp_path: Path) -> None:

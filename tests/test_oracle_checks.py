@@ -103,15 +103,17 @@ def test_static_placements_are_where_the_decision_lets_a_grant_reach() -> None:
 
 
 def test_diff_between_rule_sets_lists_only_the_email_rules() -> None:
-    """The two rule sets differ only where E3 and E4 apply (E7); `diff` exits 1 on changes."""
+    """The two rule sets differ only where E3, E4 and E8 apply (E7); `diff` exits 1 on changes."""
     status, out = _cli("diff")
     assert status == 1
     assert out.splitlines() == [
         "one-role-per-email -> multi-role: edge cases | add_role | edge | E3: "
         "deny (E3) -> allow (G3, G6)",
+        "one-role-per-email -> multi-role: edge cases | add_role | edge | E3 and E8: a role of "
+        "the other program: deny (E3, E8) -> allow (G3, G6)",
         "one-role-per-email -> multi-role: edge cases | add_role | edge | E4: "
         "deny (E4) -> allow (G3, G6)",
-        "2 decisions change between the rule sets one-role-per-email and multi-role",
+        "3 decisions change between the rule sets one-role-per-email and multi-role",
     ]
 
 

@@ -56,18 +56,21 @@ def test_group_identity_required_on_every_row(example: Directory) -> None:
     ]
 
 
-def test_subject_is_all_math_or_ela(example: Directory) -> None:
-    """U5: a subject other than All, Math or ELA is an error; a case slip gets a fix."""
-    [p] = _check(groups(_row(subject="math")), example).problems
-    assert (p.rule, p.column, p.fix) == ("U5", "subject_code", "write `Math`")
+def test_subject_is_all_math_or_ela_in_any_case_or_blank(example: Directory) -> None:
+    """U5, U8 (b): a subject in any letter case, or blank, is accepted; another is an error."""
+    assert _check(groups(_row(subject="math")), example).problems == ()
+    assert _check(groups(_row(subject="eLa")), example).problems == ()
+    assert _check(groups(_row(subject="")), example).problems == ()
     [q] = _check(groups(_row(subject="Science")), example).problems
-    assert q.rule == "U5"
+    assert (q.rule, q.column) == ("U5", "subject_code")
 
 
 def test_one_subject_per_group(example: Directory) -> None:
-    """U5: a group's rows agree on its subject."""
+    """U8 (b): a group's non-blank subjects agree, compared case-insensitively."""
     v = _check(groups(_row(subject="Math"), _row("1000000002", "", subject="ELA")), example)
-    assert _rules(v) == [(3, "U5", "subject_code")]
+    assert _rules(v) == [(3, "U8", "subject_code")]
+    same = _check(groups(_row(subject="Math"), _row("1000000002", "", subject="MATH")), example)
+    assert same.problems == ()
 
 
 def test_ssid_is_ten_digits(example: Directory) -> None:
@@ -85,9 +88,9 @@ def test_row_has_ssid_or_login(example: Directory) -> None:
 
 
 def test_login_must_be_a_known_account(example: Directory) -> None:
-    """V3: a login that is no account is an error."""
+    """U5: a login that is no account is an error under U5, not V3."""
     [p] = _check(groups(_row(login="ghost@example.org")), example).problems
-    assert (p.rule, p.column) == ("V3", "group_user_login")
+    assert (p.rule, p.column) == ("U5", "group_user_login")
 
 
 def test_login_must_be_in_the_schools_lea(example: Directory) -> None:
@@ -97,7 +100,7 @@ def test_login_must_be_in_the_schools_lea(example: Directory) -> None:
 
 
 def test_unknown_ssid_is_a_warning(example: Directory) -> None:
-    """U5: an SSID the directory does not list is a warning (the student is added)."""
+    """U5 (revised): an SSID the directory does not list is a warning; it stays a member."""
     v = _check(groups(_row("1999999999")), example)
     assert v.valid
     [p] = v.problems
@@ -131,11 +134,68 @@ def test_student_of_another_school_is_a_warning(example: Directory) -> None:
 
 
 def test_empty_and_header_only(example: Directory) -> None:
-    """U5: an empty file is an error; a header alone is valid with a warning."""
+    """U8 (e): an empty file and a header with no rows are both errors."""
     assert [p.rule for p in _check(b"", example).errors] == ["U5"]
     header_only = _check(groups(), example)
-    assert header_only.valid
-    assert [p.severity for p in header_only.problems] == [Severity.WARNING]
+    assert not header_only.valid
+    assert [(p.row, p.rule) for p in header_only.errors] == [(1, "U8")]
+    blank_rows = _check(groups() + b"\r\n   \r\n", example)
+    assert [(p.row, p.rule) for p in blank_rows.errors] == [(1, "U8")]
+
+
+def test_at_most_200_ssid_rows_a_group(example: Directory) -> None:
+    """U8 (a): a group of 201 rows with an SSID is an error on the 201st; 200 pass."""
+    rows = [_row(f"{1_100_000_000 + i}", "") for i in range(201)]
+    v = _check(groups(*rows), example)
+    assert [(p.row, p.rule) for p in v.errors] == [(202, "U8")]
+    assert _check(groups(*rows[:200]), example).valid
+
+
+def test_repeated_ssid_rows_count_again(example: Directory) -> None:
+    """U8 (a): the platform counts rows, so a repeated SSID counts twice."""
+    rows = [_row("1000000001", "")] * 201
+    assert [(p.row, p.rule) for p in _check(groups(*rows), example).errors] == [(202, "U8")]
+
+
+def test_schools_and_groups_are_together(example: Directory) -> None:
+    """U8 (c): a group that comes back after another group is an error on the row where it
+    does, with the fix to sort the file; a school likewise."""
+    v = _check(
+        groups(
+            _row("1000000001", "", name="A"),
+            _row("1000000002", "", name="B"),
+            _row("1000000003", "", name="A"),
+        ),
+        example,
+    )
+    [p] = v.errors
+    assert (p.row, p.rule, p.column) == (4, "U8", "group_name")
+    assert p.fix is not None
+    assert "sort" in p.fix
+    v = _check(
+        groups(
+            _row("1000000001", "", school=ELEMENTARY),
+            _row("1000000004", "", school=MIDDLE),
+            _row("1000000002", "", school=ELEMENTARY),
+        ),
+        example,
+        COORDINATOR,
+    )
+    assert [(p.row, p.rule, p.column) for p in v.errors] == [(4, "U8", "school_natural_id")]
+    in_order = groups(
+        _row("1000000001", "", name="A"),
+        _row("1000000002", "", name="A"),
+        _row("1000000003", "", name="B"),
+    )
+    assert _check(in_order, example).valid
+
+
+def test_school_year_is_four_digits_from_2014(example: Directory) -> None:
+    """U8 (d): a school year before 2014, or not of four digits, is an error."""
+    assert _check(groups(_row(year="2014")), example).valid
+    for year in ("2013", "0999", "26", "20266"):
+        [p] = _check(groups(_row(year=year)), example).errors
+        assert (p.rule, p.column) == ("U8", "school_year"), year
 
 
 def test_group_name_formula_is_warned(example: Directory) -> None:

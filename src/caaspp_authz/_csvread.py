@@ -13,9 +13,11 @@ What a caller sees
   header) is row 1, the next is row 2. A quoted field that spans several lines is still one
   record, so it takes one row number, the number of the row where the record starts, as a
   spreadsheet that opens the file shows it.
-- A blank record (an empty line, or a line of empty fields such as ``,,,,,`` that a spreadsheet
-  writes for an empty row) is skipped but counted: it is a row in the spreadsheet, so the rows
-  after it keep the numbers the user sees. The header is the first record that is not blank.
+- A blank record (an empty line, a line of white space, or a line of empty fields such as
+  ``,,,,,`` that a spreadsheet writes for an empty row) is skipped but counted: it is a row in
+  the spreadsheet, so the rows after it keep the numbers the user sees. The header is the first
+  record that is not blank. A blank record with more fields than the header is skipped too, but
+  not in silence: it comes as a record with no field and a warning (U3).
 - Fields are returned exactly as the file has them (no stripping). A field longer than
   :data:`MAX_FIELD_CHARS` keeps its first :data:`MAX_FIELD_CHARS` characters and the record
   carries a problem that gives the field's true length; a record with more than
@@ -72,7 +74,7 @@ from typing import BinaryIO
 
 import attrs
 
-from caaspp_authz.errors import Problem
+from caaspp_authz.errors import Problem, Severity
 
 __all__ = [
     "MAX_FIELDS",
@@ -327,7 +329,17 @@ def _parts(source: BinaryIO | str | os.PathLike[str]) -> Iterator[Record | _Batc
                     for fields in itertools.islice(reader, _BATCH_RECORDS):
                         row += 1
                         end = reader.line_num
-                        if careful or end - pipe.start != 1 or len(fields) > MAX_FIELDS:
+                        if (
+                            careful
+                            or end - pipe.start != 1
+                            or len(fields) > MAX_FIELDS
+                            or not fields
+                            or not fields[0]
+                            or fields[0].isspace()
+                        ):
+                            # the header, a record of several lines or too many fields, and a
+                            # record whose first field is empty or blank (a blank record, or
+                            # one that _finish tells from it) are read one by one
                             if batch:
                                 yield first, batch
                                 batch = []
@@ -339,14 +351,8 @@ def _parts(source: BinaryIO | str | os.PathLike[str]) -> Iterator[Record | _Batc
                                     header = record.fields
                                     careful = checked
                                 yield record
-                        elif fields and (fields[0] or any(fields)):
-                            append(fields)
                         else:
-                            if batch:
-                                yield first, batch
-                                batch = []
-                                append = batch.append
-                            first = row + 1
+                            append(fields)
                         pipe.start = end
                     if batch:
                         yield first, batch
@@ -549,8 +555,28 @@ def _finish(
     open_quote: int | None = None,
     blank: bool | None = None,
 ) -> Record | None:
-    """Cap a record's fields and find its problems; ``None`` for a blank record."""
-    if not any(fields) if blank is None else blank:
+    """Cap a record's fields and find its problems; ``None`` for a blank record.
+
+    A record is blank when every field is empty or only white space (U3): an empty line, a line
+    of spaces, a line of commas. A blank record wider than the header is not skipped in
+    silence: it comes as a record with no field and a warning that it was skipped.
+    """
+    if blank is None:
+        blank = not any(fields)
+    if not blank and open_quote is None and not any(f.strip() for f in fields):
+        blank = True
+    if blank:
+        width = len(fields) if count is None else count
+        if header is not None and width > max(len(header), 1):
+            skipped = Problem(
+                rule="U3",
+                message=f"the row has only empty fields, {width} of them, more than the "
+                f"{len(header)} columns of the header: it is skipped",
+                severity=Severity.WARNING,
+                row=row,
+                fix="delete the row, or fill it in",
+            )
+            return _record(row, (), (skipped,))
         return None
     if lengths is None:
         lengths = {}

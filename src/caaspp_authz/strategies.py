@@ -26,11 +26,12 @@ except ModuleNotFoundError as _missing:  # the `hypothesis` extra is not install
         name="hypothesis",
     ) from _missing
 
+from caaspp_authz._access import may_be_assigned
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
 from caaspp_authz.catalog import ROLES, Form, Program, Role, RoleLevel, Where, by_name
 from caaspp_authz.decision import Action, actions_on, sees_student
 from caaspp_authz.directory import Directory, User
-from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code
+from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, is_lea_code
 from caaspp_authz.resources import (
     SUBJECTS,
     Assessment,
@@ -295,6 +296,7 @@ def _directories(
 
     groups: list[Group] = []
     keys: set[GroupKey] = set()
+    tree = OrgTree.build(orgs)
     if sites:
         for _ in range(draw(st.integers(0, max_groups))):
             school = _pick(draw, sites)
@@ -305,12 +307,8 @@ def _directories(
             local = [s.ssid for s in students if s.school == school]
             pool = local if local and draw(st.integers(0, 4)) != 0 else [s.ssid for s in students]
             members = _some(draw, pool, max_size=6)
-            # V3: assignees hold a role in the group's LEA.
-            eligible = [
-                a.email
-                for a in accounts
-                if any(lea_of(x.org) == lea_of(school) for x in a.assignments)
-            ]
+            # V3: assignees hold a role the group opens to (PII_GROUP or PII at its school).
+            eligible = [a.email for a in accounts if may_be_assigned(tree, a, school)]
             users = _some(draw, eligible, max_size=3) if eligible else []
             groups.append(Group(key, _pick(draw, SUBJECTS), frozenset(members), frozenset(users)))
 
@@ -359,7 +357,8 @@ def directories(
     ``one-role-per-email`` an account holds one role, at one or more organizations of the
     right level (E2, E3); under ``multi-role`` up to three role assignments. Forms are
     sometimes missing (G10), some accounts are inactive (G11), some are superintendents (R6),
-    some credentialed (R5); groups are assigned to users with a role in their LEA (V3); custom
+    some credentialed (R5); groups are assigned to users holding a role carrying PII_GROUP or
+    PII at their school (V3); custom
     groups are built by their owners from the students they may take (V4).
     """
     if rule_set is not None and not isinstance(rule_set, RuleSet):

@@ -27,7 +27,8 @@ from caaspp_authz import (
     Student,
     role,
 )
-from caaspp_authz.orgs import CDSCode
+from caaspp_authz._access import may_be_assigned
+from caaspp_authz.orgs import CDSCode, OrgTree
 from caaspp_authz.uploads import (
     GROUP_HEADER,
     USER_HEADER,
@@ -122,11 +123,13 @@ def directories(draw: st.DrawFn) -> Directory:
         for i in range(draw(st.integers(0, 6)))
     ]
     groups = []
-    emails = [a.email for a in accounts]
+    tree = OrgTree.build(orgs)
     for i, school in enumerate(draw(st.lists(st.sampled_from(schools), max_size=3))):
         here = [s.ssid for s in students if s.school == school]
         members = draw(st.sets(st.sampled_from(here))) if here else set()
-        users = draw(st.sets(st.sampled_from(emails), max_size=2))
+        # V3: a group is assigned only to users it opens something to
+        emails = [a.email for a in accounts if may_be_assigned(tree, a, school)]
+        users = draw(st.sets(st.sampled_from(emails), max_size=2)) if emails else set()
         if not members and not users:
             continue
         groups.append(
@@ -205,7 +208,10 @@ def test_groups_written_out_apply_back(d: Directory) -> None:
         rule_set=d.rule_set,
     )
     v = validate_groups(data, base, uploader=UPLOADER)
-    assert v.problems == () or not d.groups
+    if not any(g.students or g.users for g in d.groups.values()):
+        assert [p.rule for p in v.errors] == ["U8"]  # U8 (e): a header and no rows
+        return
+    assert v.problems == ()
     applied = apply_groups(data, base, uploader=UPLOADER).directory
     assert _groups(applied) == _groups(d)
 
@@ -250,16 +256,16 @@ def test_one_corrupt_user_field_is_one_problem(d: Directory, data: st.DataObject
 _GROUP_CORRUPTIONS: dict[str, tuple[Callable[[str], str], str]] = {
     "group_name": (lambda v: "", "U5"),
     "school_natural_id": (lambda v: f"{int(v):.5E}", "O5"),
-    "school_year": (lambda v: v[2:], "U5"),
+    "school_year": (lambda v: v[2:], "U8"),
     "subject_code": (lambda v: v.lower() + "x", "U5"),
     "student_ssid": (lambda v: v[1:], "U5"),
-    "group_user_login": (lambda v: "ghost." + v, "V3"),
+    "group_user_login": (lambda v: "ghost." + v, "U5"),
 }
 
 
 @given(directories(), st.data())
 def test_one_corrupt_group_field_is_one_problem(d: Directory, data: st.DataObject) -> None:
-    """U5, O5, V3: corrupting one field of a valid group upload gives exactly the expected
+    """U5, U8, O5: corrupting one field of a valid group upload gives exactly the expected
     error on that row, and nothing changes on any other row."""
     rows = _rows(groups_csv(d))
     if len(rows) < 2:
@@ -366,7 +372,7 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
 def test_fast_email_check_agrees_with_canonical_email(text: str) -> None:
     """E1, E6: the validator's fast e-mail check accepts exactly what canonical_email accepts."""
     from caaspp_authz import InvalidEmail, canonical_email
-    from caaspp_authz.uploads import _plainly_valid
+    from caaspp_authz.uploads.users import _plainly_valid
 
     value = text.strip().lower()
     try:
@@ -485,7 +491,7 @@ def test_batch_fast_path_on_each_unusual_value() -> None:
 
 def _assert_batch_is_full(batch: list[list[str]], cut: int, *, one_role: bool) -> None:
     from caaspp_authz._csvread import Record
-    from caaspp_authz.uploads import _UserCheck
+    from caaspp_authz.uploads.users import _UserCheck
 
     directory = _DIRECTORIES[one_role]
     fast = _UserCheck(directory, COORDINATOR, keep=True)
@@ -507,7 +513,7 @@ def test_unusual_starts_hold_every_space() -> None:
     """U1: every character ``str.strip`` removes sends a name to the full checks."""
     import sys
 
-    from caaspp_authz.uploads import _UNUSUAL_START
+    from caaspp_authz.uploads.users import _UNUSUAL_START
 
     spaces = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
     assert spaces <= _UNUSUAL_START

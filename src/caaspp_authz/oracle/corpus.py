@@ -16,7 +16,7 @@ A corpus is a folder any implementation, in any language, can replay:
 The corpus is written from the exhaustive decision table (:mod:`caaspp_authz.oracle.table`),
 so it covers every cell of it, and from a few edge cases that reach the rules no cell of the
 table reaches (an unknown principal, E1; an inactive account, G11; missing forms, G10; a
-second primary, R7; a credential, R5; a role at the wrong level, R2; E3 and E4 under
+second primary, R7; a credential, R5; a role at the wrong level, R2; E3, E4 and E8 under
 ``one-role-per-email``). Reasons are left out: a corpus fixes decisions and rule IDs, not
 wording. The library ships one, :data:`BUILTIN`, which ``caaspp-authz conform`` uses by default.
 """
@@ -171,6 +171,7 @@ _ALL_FORMS = {p: frozenset(Form) for p in Program}
 _LC, _SC = by_name("LEA CAASPP Coordinator"), by_name("Site CAASPP Coordinator")
 _ROSTER, _TA = by_name("Educator—Roster"), by_name("CAASPP Test Administrator")
 _EXAMINER, _DISTRICT = by_name("CAASPP Test Examiner"), by_name("Educator—District")
+_ELPAC_EXAMINER = by_name("ELPAC Test Examiner")
 
 
 def _account(email: str, *assignments: Assignment, **kw: Any) -> Account:
@@ -188,6 +189,7 @@ def _edge_world(rule_set: RuleSet) -> tuple[Directory, list[tuple[str, Action, o
         _account("noforms@example.org", Assignment(_SC, a2), forms={}),
         _account("roster1@example.org", Assignment(_ROSTER, a1)),
         _account("roster2@example.org", Assignment(_ROSTER, a2)),
+        _account("elpac@example.org", Assignment(_ELPAC_EXAMINER, a2)),
     ]
     student = Student("0000000001", a2)
     directory = Directory.build(
@@ -223,6 +225,12 @@ def _edge_world(rule_set: RuleSet) -> tuple[Directory, list[tuple[str, Action, o
             Action.ADD_ROLE,
             Grant(Email("roster2@example.org"), _TA, a1),
             "E3",
+        ),
+        (
+            "primary@example.org",
+            Action.ADD_ROLE,
+            Grant(Email("elpac@example.org"), _TA, a1),
+            "E3 and E8: a role of the other program",
         ),
         (
             "primary@example.org",
