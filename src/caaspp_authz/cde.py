@@ -37,6 +37,7 @@ from typing import BinaryIO, TextIO
 
 import attrs
 
+from caaspp_authz._csvread import looks_like_formula
 from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem, Severity, shown
 from caaspp_authz.orgs import parse_cds
 
@@ -46,8 +47,6 @@ MAX_LINE = 1 << 20
 """The longest line read, in characters (bytes for a binary file): 1 MiB; a real row is ~1 KB."""
 MAX_FIELD = 1000
 """The longest field of a column this module reads, in characters."""
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""The first characters that make a spreadsheet run a cell as a formula."""
 
 _CDS = "CDSCode"
 _STATUS = "StatusType"
@@ -417,7 +416,7 @@ class _Reader:
                 )
             )
             return None
-        if name.startswith(FORMULA_STARTS):
+        if looks_like_formula(name):
             self.problems.append(
                 Problem(
                     rule="O2",

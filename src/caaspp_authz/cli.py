@@ -27,6 +27,7 @@ from caaspp_authz._json import loads as strict_json
 from caaspp_authz.decision import Action
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import CaasppAuthzError, DirectoryError, InvalidEmail, Problem
+from caaspp_authz.errors import shown as bounded
 from caaspp_authz.request import Request, parse_request
 from caaspp_authz.serialize import load_directory
 
@@ -66,11 +67,8 @@ def escape(text: str) -> str:
 
 
 def shown(value: object, *, limit: int = _SHOWN) -> str:
-    """A value as a message repeats it: escaped and at most ``limit`` characters."""
-    text = value if isinstance(value, str) else repr(value)
-    if len(text) > limit:
-        text = f"{text[:limit]}… ({len(text)} characters)"
-    return escape(text)
+    """A value as a message repeats it: bounded (:func:`caaspp_authz.errors.shown`) and escaped."""
+    return escape(bounded(value, limit))
 
 
 class SafeOutput(io.TextIOBase):

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from caaspp_authz._csvread import looks_like_formula
 from caaspp_authz._json import JsonProblem
 from caaspp_authz._json import loads as _loads
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
@@ -43,8 +44,6 @@ __all__ = ["FORMAT", "dump_directory", "load_directory"]
 
 FORMAT = 1
 T = TypeVar("T")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""The first characters that make a spreadsheet run a cell as a formula."""
 
 
 class _Reader:
@@ -88,7 +87,7 @@ class _Reader:
 
     def formula(self, where: str, column: str, value: str) -> None:
         """Warn on a value a spreadsheet would run as a formula (written out to a CSV file)."""
-        if value.startswith(FORMULA_STARTS):
+        if looks_like_formula(value):
             self.fail(
                 "U3",
                 where,
