@@ -163,3 +163,6 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 from caaspp_authz import _cli_uploads  # noqa: E402  (registers the upload commands)
 
 COMMANDS.extend(_cli_uploads.COMMANDS)
+from caaspp_authz import _cli_export  # noqa: E402  (registers the export command)
+
+COMMANDS.extend(_cli_export.COMMANDS)

@@ -24,5 +24,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"{name}: {t.worlds} worlds, {t.compared} requests compared "
             f"({t.engine} asked of the engine, {t.prechecked} pre-checked), "
-            f"{t.allowed} allowed, {len(t.disagreements)} disagreements"
+            f"{t.allowed} allowed (or non-empty), {len(t.disagreements)} disagreements"
         )

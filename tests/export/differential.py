@@ -90,7 +90,10 @@ def cases(directory: Directory) -> Iterator[Case]:
         for user in users(directory):
             for resource in items:
                 yield Case(
-                    user, action, resource, plan(directory, action, resource),
+                    user,
+                    action,
+                    resource,
+                    plan(directory, action, resource),
                     can(user, action, resource),
                 )
 

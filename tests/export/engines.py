@@ -76,7 +76,9 @@ class SpiceDB:
         for start in range(0, len(items), batch):
             request = WriteRelationshipsRequest(
                 updates=[
-                    RelationshipUpdate(operation=ops[u.operation], relationship=_proto(u.relationship))
+                    RelationshipUpdate(
+                        operation=ops[u.operation], relationship=_proto(u.relationship)
+                    )
                     for u in items[start : start + batch]
                 ]
             )

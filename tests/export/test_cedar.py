@@ -48,8 +48,12 @@ def test_policies_validate_against_the_schema() -> None:
 def test_example_entities_validate_against_the_schema(example: Directory) -> None:
     """The example directory's entities are accepted with the schema (types checked)."""
     result = cedarpy.is_authorized(
-        {"principal": 'User::"x"', "action": 'Action::"access_tools_for_teachers"',
-         "resource": 'Platform::"ca"', "context": {}},
+        {
+            "principal": 'User::"x"',
+            "action": 'Action::"access_tools_for_teachers"',
+            "resource": 'Platform::"ca"',
+            "context": {},
+        },
         cedar.policies(),
         json.dumps(cedar.entities(example)),
         schema=json.dumps(cedar.schema()),

@@ -72,19 +72,27 @@ def worlds(draw: st.DrawFn) -> tuple[Directory, bytes, bytes]:
             places.append(lea.cds)
         if not places:
             continue
-        email = draw(st.sampled_from(known)) if known and draw(st.booleans()) else f"new{i}@example.org"
-        rows.append(("New", "Person", draw(st.sampled_from(places)), email, "213-555-0101", g.grantee))
+        existing: bool = draw(st.booleans())
+        email = draw(st.sampled_from(known)) if known and existing else f"new{i}@example.org"
+        rows.append(
+            ("New", "Person", draw(st.sampled_from(places)), email, "213-555-0101", g.grantee)
+        )
     group_rows = []
     keys = list(d.groups)
     for i in range(draw(st.integers(0, 3))):
-        if keys and draw(st.booleans()):
+        again: bool = draw(st.booleans())
+        if keys and again:
             key = draw(st.sampled_from(keys))
             name, school, year = key.name, key.school, key.school_year
         elif sites:
             name, school, year = f"New {i}", draw(st.sampled_from(sites)), 2026
         else:
             continue
-        for ssid in draw(st.lists(st.sampled_from(sorted(d.students) or ["1000000000"]), max_size=4, unique=True)):
+        for ssid in draw(
+            st.lists(
+                st.sampled_from(sorted(d.students) or ["1000000000"]), max_size=4, unique=True
+            )
+        ):
             group_rows.append((name, school, str(year), "All", ssid, ""))
         for email in draw(st.lists(st.sampled_from(known or [UPLOADER]), max_size=2, unique=True)):
             group_rows.append((name, school, str(year), "All", "", email))
@@ -95,7 +103,7 @@ def _valid_part(data: bytes, problems: object) -> bytes:
     """The file without its rows that have errors (row 1 is the header)."""
     bad = {p.row for p in problems if p.is_error}  # type: ignore[attr-defined]
     lines = data.decode("utf-8").split("\r\n")
-    return "\r\n".join(l for n, l in enumerate(lines, start=1) if n not in bad).encode("utf-8")
+    return "\r\n".join(x for n, x in enumerate(lines, start=1) if n not in bad).encode("utf-8")
 
 
 def _apply_delta(rels: set[Relationship], updates: list[delta.Update]) -> set[Relationship]:
@@ -134,7 +142,11 @@ def _step(
     return held
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(worlds())
 def test_upload_deltas_keep_the_engine_equal_to_can(world: tuple[Directory, bytes, bytes]) -> None:
     """U4, U5, G10, G11: a user upload's delta, then a group upload's, bring the engine to
@@ -179,7 +191,9 @@ def test_grant_delta_and_diff(example: Directory) -> None:
     assert changed != before
     a = account.assignments[0]
     removed = before - {
-        r for r in before if r.resource_id == spicedb.binding_id(account.email, a.role.name, a.org)
+        r
+        for r in before
+        if r.resource_id == spicedb.binding_id(account.email, a.role.name, a.org)
         or r.subject_id == spicedb.binding_id(account.email, a.role.name, a.org)
     }
     grant = Grant(account.email, a.role, a.org)
@@ -194,7 +208,15 @@ def test_a_report_that_is_not_one_is_refused(example: Directory) -> None:
         delta.from_report({"members_added": "x"}, example)
     with pytest.raises(RequestError, match="not a change report"):
         delta.from_report(
-            {"members_added": [{"group": {"school": "1", "school_year": 1, "name": "n"}, "kind": "x", "member": "m"}]},
+            {
+                "members_added": [
+                    {
+                        "group": {"school": "1", "school_year": 1, "name": "n"},
+                        "kind": "x",
+                        "member": "m",
+                    }
+                ]
+            },
             example,
         )
 

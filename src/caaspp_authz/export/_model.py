@@ -213,7 +213,9 @@ def plan(directory: Directory, action: Action, resource: object) -> Plan:
         if not resource.organizations:
             return _denied("the report names no organization")  # V5
         codes = dict.fromkeys(resource.organizations)
-        return _engine(*(Check("organization", encode(code), action.value) for code in codes))  # V5
+        return _engine(
+            *(Check("organization", encode(code), action.value) for code in codes)
+        )  # V5
     if not isinstance(resource, Organization):
         return _denied("not an organization")
     return _engine(Check("organization", encode(resource.cds), action.value))  # T1–T3, G9, U5

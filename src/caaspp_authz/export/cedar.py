@@ -41,7 +41,7 @@ from caaspp_authz.export._model import (
     role_id,
 )
 
-__all__ = ["entities", "policies", "request", "requests_for", "schema"]
+__all__ = ["entities", "policies", "request_for", "requests_for", "schema"]
 
 ANYWHERE = "anywhere"
 """The organization part of the holdings that say "held somewhere" (V7)."""
@@ -102,7 +102,11 @@ def schema() -> dict[str, Any]:
 
     def applies(resource: str) -> dict[str, Any]:
         return {
-            "appliesTo": {"principalTypes": ["User"], "resourceTypes": [resource], "context": record({})}
+            "appliesTo": {
+                "principalTypes": ["User"],
+                "resourceTypes": [resource],
+                "context": record({}),
+            }
         }
 
     actions: dict[str, Any] = {}
@@ -190,9 +194,7 @@ def entities(directory: Directory) -> list[dict[str, Any]]:
     """The directory as Cedar entities, in Cedar's JSON entity format."""
     names = holding_names()
     tree = directory.tree
-    out: list[dict[str, Any]] = [
-        {"uid": _uid("Platform", PLATFORM), "attrs": {}, "parents": []}
-    ]
+    out: list[dict[str, Any]] = [{"uid": _uid("Platform", PLATFORM), "attrs": {}, "parents": []}]
     out.extend(
         {"uid": _uid("Holding", _holding(n, ANYWHERE)), "attrs": {}, "parents": []} for n in names
     )
@@ -212,12 +214,16 @@ def entities(directory: Directory) -> list[dict[str, Any]]:
         for n in names:  # O4: a holding at an LEA is in the same holding at its schools
             parents = [_uid("Holding", _holding(n, s)) for s in schools]
             parents.append(_uid("Holding", _holding(n, ANYWHERE)))
-            out.append({"uid": _uid("Holding", _holding(n, code)), "attrs": {}, "parents": parents})
+            out.append(
+                {"uid": _uid("Holding", _holding(n, code)), "attrs": {}, "parents": parents}
+            )
     role_ats: set[tuple[str, str]] = set()
     for account in directory.accounts.values():
         in_force = [a for a in account.assignments if account.in_force(a)]  # G10
         role_ats.update((a.role.name, a.org) for a in in_force)
-        assigned = [_ref("Group", group_id(g.key)) for g in directory.groups_by_user.get(account.email, ())]
+        assigned = [
+            _ref("Group", group_id(g.key)) for g in directory.groups_by_user.get(account.email, ())
+        ]
         out.append(
             {
                 "uid": _uid("User", encode(account.email)),
@@ -240,7 +246,11 @@ def entities(directory: Directory) -> list[dict[str, Any]]:
     for g in directory.groups.values():
         gid = group_id(g.key)
         out.append(
-            {"uid": _uid("Group", gid), "attrs": {"school": _ref("Organization", encode(g.key.school))}, "parents": []}
+            {
+                "uid": _uid("Group", gid),
+                "attrs": {"school": _ref("Organization", encode(g.key.school))},
+                "parents": [],
+            }
         )
         for ssid in g.students:
             groups_of.setdefault(ssid, []).append(_ref("Group", gid))
@@ -272,7 +282,9 @@ def request_for(email: str, check: Check) -> dict[str, Any]:
     }
 
 
-def requests_for(directory: Directory, email: str, action: Action, resource: object) -> dict[str, Any]:
+def requests_for(
+    directory: Directory, email: str, action: Action, resource: object
+) -> dict[str, Any]:
     """A request in the engine's form (``export --requests``): the ``is_authorized`` fields,
     or ``checks`` when several must all allow (a report, V5), or ``library``/``denied`` and the
     reason when the library decides it before any engine."""

@@ -82,9 +82,7 @@ def _in_force(directory: Directory, email: str, role_name: str, org: str) -> boo
 
 def _binding(directory: Directory, email: str, role_text: str, org: str) -> list[Relationship]:
     name = role_named(role_text).name
-    return binding_relationships(
-        email, name, org, in_force=_in_force(directory, email, name, org)
-    )
+    return binding_relationships(email, name, org, in_force=_in_force(directory, email, name, org))
 
 
 def _key(value: Mapping[str, Any]) -> GroupKey:

@@ -54,10 +54,15 @@ from caaspp_authz.export._model import (
 
 __all__ = [
     "Relationship",
+    "account_relationships",
     "binding_id",
     "binding_relationships",
+    "catalog_relationships",
     "check_request",
+    "group_relationships",
+    "organization_relationships",
     "parse_relationship",
+    "relationship_counts",
     "relationships",
     "schema",
     "zed_import",
@@ -272,6 +277,31 @@ def relationships(directory: Directory) -> list[Relationship]:
     return sorted(set(found))
 
 
+def relationship_counts(directory: Directory) -> dict[str, int]:
+    """How many relationships :func:`relationships` gives, by kind, without building them
+    (for sizing an engine: a statewide directory has millions)."""
+    tree = directory.tree
+    counts = {
+        "catalog": 1 + sum(len(r.permissions) + len(r.capabilities) for r in ROLES),
+        "organizations": sum((org.lea is not None) + tree.is_test_site(org.cds) for org in tree),
+        "accounts": 0,
+        "assignments": 0,
+        "students": len(directory.students),
+        "groups": 0,
+    }
+    for account in directory.accounts.values():
+        counts["accounts"] += account.active
+        held = {(a.role.name, a.org): account.in_force(a) for a in account.assignments}
+        counts["assignments"] += sum(3 + in_force for in_force in held.values())
+    members: set[tuple[str, str]] = set()
+    for g in directory.groups.values():
+        gid = group_id(g.key)
+        counts["groups"] += 1 + len(g.users)
+        members.update((s, gid) for s in g.students)
+    counts["groups"] += len(members)
+    return counts
+
+
 def zed_import(schema_text: str, rels: Sequence[Relationship]) -> str:
     """The YAML file ``zed import`` (and ``zed validate``) reads: schema and relationships."""
     body = "\n".join(f"  {line}" if line else "" for line in schema_text.splitlines())
@@ -282,7 +312,9 @@ def zed_import(schema_text: str, rels: Sequence[Relationship]) -> str:
 # --- requests -----------------------------------------------------------------------------
 
 
-def check_request(directory: Directory, email: str, action: Action, resource: object) -> dict[str, Any]:
+def check_request(
+    directory: Directory, email: str, action: Action, resource: object
+) -> dict[str, Any]:
     """One request in the engine's form (``export --requests``): the CheckPermission fields
     ``resource``, ``permission``, ``subject`` and ``context``; for a request of several checks
     (a report, V5) ``checks`` lists them, all to be allowed; a request the library decides
