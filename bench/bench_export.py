@@ -146,7 +146,7 @@ def consistency(rounds: int = 300) -> None:
     from tests.export.engines import SpiceDB, _object, _subject
 
     has = CheckPermissionResponse.Permissionship.PERMISSIONSHIP_HAS_PERMISSION
-    workload = build(attrs.evolve(SMALL, students_per_school=10, requests=0))
+    workload = build(attrs.evolve(SMALL, students_per_school=50, requests=0))
     directory = load_directory(workload.directory)
     for mode in ("minimize_latency", "at_least_as_fresh"):
         db = SpiceDB(spicedb.schema())

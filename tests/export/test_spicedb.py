@@ -207,3 +207,19 @@ def test_relationship_counts_count_the_relationships(directory: Directory) -> No
     assert sum(spicedb.relationship_counts(directory).values()) == len(
         spicedb.relationships(directory)
     )
+
+
+def test_site_only_actions_need_a_test_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    """O3, T1: an action listed as test-site-only needs the test-site marker in both exports."""
+    from caaspp_authz.export import cedar
+
+    only = frozenset({Action.ADMINISTER_SUMMATIVE})
+    monkeypatch.setattr(spicedb, "SITE_ONLY", only)
+    monkeypatch.setattr(cedar, "SITE_ONLY", only)
+    assert (
+        "permission administer_summative = held_administer_summative & test_site"
+        in spicedb.schema()
+    )
+    assert "permission administer_elpac = held_administer_elpac\n" in spicedb.schema()
+    policy = cedar.policies()
+    assert "resource.test_site && principal in resource.held_administer_summative" in policy

@@ -29,6 +29,7 @@ __all__ = [
     "LIBRARY_ONLY",
     "ORGANIZATION_ACTIONS",
     "PLATFORM",
+    "SITE_ONLY",
     "Check",
     "Plan",
     "Verdict",
@@ -115,6 +116,11 @@ ORGANIZATION_ACTIONS: Mapping[Action, str] = {
 }
 """The actions decided by a permission or capability held over an organization (O4): each is
 an engine permission of the organization, named as the action, equal to that holding."""
+
+SITE_ONLY: frozenset[Action] = frozenset()
+"""The actions over an organization that the decision allows at test sites only (O3, T1):
+their engine permission also needs the organization to be a test site. None today: the
+decision allows each action over an organization wherever the holding covers it."""
 
 GROUP_PERMISSIONS = (Action.VIEW_GROUP, Action.EDIT_GROUP, Action.DELETE_GROUP)
 """V3: the actions on an existing assigned group, engine permissions of the group."""

@@ -32,6 +32,7 @@ from caaspp_authz.export._model import (
     HELD,
     ORGANIZATION_ACTIONS,
     PLATFORM,
+    SITE_ONLY,
     Check,
     Verdict,
     encode,
@@ -180,7 +181,8 @@ def policies() -> str:
         out += [
             f"// {name} over the organization (O4).",
             f'permit (principal, action == Action::"{action.value}", resource is Organization)',
-            f"when {{ principal in resource.held_{name} }};",
+            f"when {{ {'resource.test_site && ' if action in SITE_ONLY else ''}"
+            f"principal in resource.held_{name} }};",
             "",
         ]
     return "\n".join(out)

@@ -43,6 +43,7 @@ from caaspp_authz.export._model import (
     HELD,
     ORGANIZATION_ACTIONS,
     PLATFORM,
+    SITE_ONLY,
     Plan,
     Verdict,
     encode,
@@ -164,7 +165,10 @@ def schema() -> str:
         *(f"    permission held_{n} = binding->{n} + parent->held_{n}" for n in names),
         "    permission test_site = site->anyone",
         f"    permission {Action.CREATE_GROUP.value} = held_{group_admin} & test_site",
-        *(f"    permission {a.value} = held_{n}" for a, n in ORGANIZATION_ACTIONS.items()),
+        *(
+            f"    permission {a.value} = held_{n}" + (" & test_site" if a in SITE_ONLY else "")
+            for a, n in ORGANIZATION_ACTIONS.items()
+        ),
         "}",
         "",
         "/** An assigned student group (V3). */",
