@@ -40,8 +40,8 @@ def roles_table() -> str:
     """The ROLES table as Markdown, one row a role, in catalog order."""
     rows = [
         "| Role | Level | Programs | Permissions | Capabilities | Forms | Other spellings "
-        "| Legacy names | Credential | Primary | Custom-group source limit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Legacy names | Credential | Primary | Coordinator | Custom-group source limit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ROLES:
         rows.append(
@@ -49,6 +49,7 @@ def roles_table() -> str:
             f"| {_values(r.capabilities)} | {_values(r.forms)} "
             f"| {_texts(s for s in r.spellings if s != r.name)} | {_texts(r.legacy_names)} "
             f"| {'yes' if r.needs_credential else '—'} | {'yes' if r.has_primary else '—'} "
+            f"| {'yes' if r.coordinator else '—'} "
             f"| {r.custom_group_source_limit if r.custom_group_source_limit else '—'} |"
         )
     return "\n".join(rows)
@@ -57,15 +58,14 @@ def roles_table() -> str:
 def grants_table() -> str:
     """The GRANTS table as Markdown, one row a grant rule, in catalog order."""
     rows = [
-        "| Grantor | Grantee | Where | Rule | Primary holder only | May grant primary "
-        "| Grantor's forms |",
-        "|---|---|---|---|---|---|---|",
+        "| Grantor | Grantee | Where | Rule | Primary holder only | May grant primary |",
+        "|---|---|---|---|---|---|",
     ]
     for g in GRANTS:
         rows.append(
             f"| `{g.grantor}` | `{g.grantee}` | {_WHERE[g.where]} | {g.rule} "
             f"| {'yes' if g.grantor_primary_only else '—'} "
-            f"| {'yes' if g.may_grant_primary else '—'} | {_values(g.grantor_forms)} |"
+            f"| {'yes' if g.may_grant_primary else '—'} |"
         )
     return "\n".join(rows)
 

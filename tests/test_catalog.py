@@ -18,7 +18,16 @@ from caaspp_authz import (
     resolve_role,
     role,
 )
-from caaspp_authz.catalog import SUPERINTENDENT, Where, by_name, closest_role, spellings
+from caaspp_authz.catalog import (
+    AT_TEST_SITES,
+    PER_PROGRAM,
+    SUPERINTENDENT,
+    Where,
+    by_name,
+    closest_role,
+    scope_key,
+    spellings,
+)
 
 P = Permission
 C = Capability
@@ -195,16 +204,74 @@ COMPLETION = {LC, SC, LE, SE, TA, TE, TATE, IA, ETE}
 UPLOADERS = {LC, LE, SC, SE}
 
 
+_STATUS = {C.VIEW_COMPLETION_STATUS, C.VIEW_INTERIM_COMPLETION_STATUS, C.UPLOAD_USERS}
+
+
 def test_t1_t3_capability_table_is_exactly_the_rulebook() -> None:
     """T1, T2, T3: test-administration capabilities per role, exactly as the rulebook lists them."""
-    got = {r.name: set(r.capabilities) - {C.VIEW_COMPLETION_STATUS, C.UPLOAD_USERS} for r in ROLES}
+    got = {r.name: set(r.capabilities) - _STATUS for r in ROLES}
     assert got == {r.name: T_TABLE.get(r.name, set()) for r in ROLES}
 
 
 def test_t3_completion_status_adds_elpac_side() -> None:
-    """T3: completion status reports go to the hand-scoring roles plus the ELPAC side."""
+    """T3: full completion status reports go to the hand-scoring roles but IA Administrator
+    Only, plus the ELPAC side; interim status to all of them and IA Administrator Only."""
     got = {r.name for r in ROLES if C.VIEW_COMPLETION_STATUS in r.capabilities}
-    assert got == COMPLETION
+    assert got == COMPLETION - {IA}
+    interim = {r.name for r in ROLES if C.VIEW_INTERIM_COMPLETION_STATUS in r.capabilities}
+    assert interim == COMPLETION
+
+
+PER_PROGRAM_KEYS = {
+    LC: {"manage_test_settings:CAASPP", "view_completion_status:CAASPP"},
+    SC: {"manage_test_settings:CAASPP", "view_completion_status:CAASPP"},
+    LE: {"manage_test_settings:ELPAC", "view_completion_status:ELPAC"},
+    SE: {"manage_test_settings:ELPAC", "view_completion_status:ELPAC"},
+    TA: {"view_completion_status:CAASPP"},
+    TE: {"view_completion_status:CAASPP"},
+    TATE: {"view_completion_status:CAASPP"},
+    ETE: {"view_completion_status:ELPAC"},
+    IA: {
+        "view_interim_completion_status:CAASPP",
+        "view_interim_completion_status:ELPAC",
+    },
+}
+
+
+def test_t2_t3_per_program_capabilities() -> None:
+    """T2, T3: test settings and completion status are held for the role's own programs; IA
+    Administrator Only (both programs) sees interim status of both; every role with a program's
+    full status also has its interim status."""
+    for r in ROLES:
+        per = {k for k in r.scope_keys if ":" in k}
+        expected = set(PER_PROGRAM_KEYS.get(r.name, set()))
+        expected |= {
+            k.replace("view_completion_status", "view_interim_completion_status")
+            for k in expected
+            if k.startswith("view_completion_status")
+        }
+        assert per == expected, r.name
+    assert {
+        C.MANAGE_TEST_SETTINGS,
+        C.VIEW_COMPLETION_STATUS,
+        C.VIEW_INTERIM_COMPLETION_STATUS,
+    } == PER_PROGRAM
+    assert scope_key(C.MANAGE_TEST_SETTINGS, Program.ELPAC) == "manage_test_settings:ELPAC"
+    assert scope_key(C.ADMINISTER_ELPAC) == "administer_elpac"
+
+
+def test_t1_administering_is_at_test_sites() -> None:
+    """T1: exactly the administer_* capabilities are used at test sites only."""
+    assert {c.value for c in AT_TEST_SITES} == {
+        c.value for c in C if c.value.startswith("administer_")
+    }
+
+
+def test_g8_coordinator_column() -> None:
+    """G8: the coordinator roles are the LEA and site coordinators of both programs."""
+    assert {r.name for r in ROLES if r.coordinator} == {LC, LE, SC, SE}
+    assert {r.name for r in ROLES if r.lea_coordinator} == {LC, LE}
+    assert {r.name for r in ROLES if r.site_coordinator} == {SC, SE}
 
 
 def test_g9_upload_users_is_for_coordinators() -> None:
@@ -247,11 +314,6 @@ def test_g1_rows_superintendent_and_primary_coordinators() -> None:
         if g.rule == "G1"
     }
     assert rows == G1_ROWS
-    assert all(
-        g.grantor_forms == {Form.AGREEMENT, Form.AFFIDAVIT}
-        for g in GRANTS
-        if g.grantor == SUPERINTENDENT
-    )
 
 
 def test_g4_educator_district_only_from_lea_coordinator() -> None:

@@ -397,3 +397,93 @@ def test_cde_directory_refuses_errors() -> None:
     with pytest.raises(DirectoryError) as caught:
         cde_directory(result)
     assert caught.value.problems == result.problems
+
+
+# --- hostile and mistaken files: bounded memory, clear errors (docs/security.md) ---------------
+
+
+def test_huge_field_is_an_error_naming_row_and_column_not_a_csv_error() -> None:
+    """O2: a 131,073-character name is an error on its row and column; the other rows load."""
+    rows = [*BASIC, _row("19991016100002", "x" * 131_073)]
+    result = _read(_tsv(rows))
+    assert set(_by_cds(result)) == {"19991010000000", "19991016100001"}
+    problem = _only(result.problems)
+    assert (problem.row, problem.column, problem.is_error) == (4, "School", True)
+    assert "131073 characters" in problem.message
+    assert problem.value is not None
+    assert len(problem.value) < 120
+
+
+def test_line_longer_than_the_bound_is_skipped_in_bounded_memory() -> None:
+    """O2: a line past MAX_LINE is an error naming its row and the column at the cut."""
+    from caaspp_authz.cde import MAX_LINE
+
+    rows = [_row("19991010000000"), _row("19991016100001", "y" * (MAX_LINE + 10)), BASIC[1]]
+    text = _tsv(rows).replace("\t" + "y" * (MAX_LINE + 10), "\t" + "y" * (MAX_LINE + 10), 1)
+    for result in (_read(text), read_cde(io.BytesIO(text.encode()))):
+        assert set(_by_cds(result)) == {"19991010000000", "19991016100001"}
+        problem = _only(tuple(p for p in result.problems if p.row == 3))
+        assert (problem.column, problem.is_error) == ("School", True)
+        assert len(str(problem)) < 300
+
+
+def test_file_is_read_a_line_at_a_time(tmp_path: Path) -> None:
+    """O2: reading a file with a 20 MB field holds far less than the file in memory."""
+    import tracemalloc
+
+    path = tmp_path / "pubschls.txt"
+    path.write_text(_tsv([*BASIC, _row("19991016100002", "z" * 20_000_000)]), encoding="utf-8")
+    tracemalloc.start()
+    try:
+        result = read_cde(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(result.organizations) == 2
+    assert peak < 8_000_000, peak
+
+
+def test_nul_character_in_a_name_is_refused() -> None:
+    """O2: a NUL character in a name is an error on its row, not a name."""
+    result = _read(_tsv([*BASIC, _row("19991016100002", "Bad\x00Name")]))
+    assert "19991016100002" not in _by_cds(result)
+    problem = _only(result.problems)
+    assert (problem.row, problem.column) == (4, "School")
+    assert "NUL" in problem.message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_is_named_as_such(encoding: str) -> None:
+    """O2: a UTF-16 file is called UTF-16 with the fix, not a file missing columns."""
+    result = read_cde(io.BytesIO(_tsv(BASIC).encode(encoding)))
+    problem = _only(result.problems)
+    assert "UTF-16" in problem.message
+    assert problem.fix is not None
+    assert "UTF-8" in problem.fix
+    assert result.organizations == ()
+
+
+def test_excel_workbook_is_named_as_such() -> None:
+    """O2: an Excel workbook (a zip file) is named, with the fix to export text."""
+    result = read_cde(io.BytesIO(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40))
+    assert "Excel workbook" in _only(result.problems).message
+
+
+def test_mixed_encodings_are_refused() -> None:
+    """O2: UTF-8 lines followed by a Windows-1252 line is an error, not mangled names."""
+    data = _tsv([*BASIC, _row("19991016100002", "Niños")]).encode() + "Niños\n".encode("cp1252")
+    result = read_cde(io.BytesIO(data))
+    assert result.organizations == ()
+    problem = _only(result.problems)
+    assert "mixes UTF-8" in problem.message
+    assert problem.row == 5
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", " =1"])
+def test_formula_like_name_is_a_warning(name: str) -> None:
+    """O2: a name a spreadsheet would run as a formula loads, with a warning on its row."""
+    result = _read(_tsv([*BASIC, _row("19991016100002", name)]))
+    assert "19991016100002" in _by_cds(result)
+    problem = _only(result.problems)
+    assert (problem.severity, problem.row, problem.column) == (Severity.WARNING, 4, "School")
+    assert "formula" in problem.message

@@ -1,4 +1,4 @@
-"""The visible, who-can and grantable commands: JSON out, exit status 0, 1 or 2."""
+"""The visible, who-can and grantable commands: JSON out, exit status 0 or 2."""
 
 from __future__ import annotations
 
@@ -69,11 +69,41 @@ def test_visible_groups_and_organizations() -> None:
         ("grantable", "--principal", "nope"),
     ],
 )
-def test_malformed_requests_exit_1(argv: tuple[str, ...]) -> None:
-    """A malformed request is an error document and exit status 1."""
+def test_unusable_arguments_exit_2(
+    argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A malformed argument is a message on stderr naming the argument, exit 2, nothing on stdout."""
     status, doc = _run(*argv)
-    assert status == 1
-    assert set(doc) == {"error"}
+    assert (status, doc) == (2, None)
+    err = capsys.readouterr().err
+    assert err.startswith("caaspp-authz: `--")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("visible", "--principal", "teacher@example.org", "--action", "view_results"),
+            "caaspp-authz: `--action`: `view_results` is not an action; "
+            "did you mean `view_student_results`?\n",
+        ),
+        (
+            ("who-can", "--action", "edit_grup", "--resource", "{}"),
+            "caaspp-authz: `--action`: `edit_grup` is not an action; did you mean `edit_group`?\n",
+        ),
+        (
+            ("grantable", "--principal", "notanemail"),
+            "caaspp-authz: `--principal`: `notanemail` is not an e-mail address\n",
+        ),
+    ],
+)
+def test_bad_argument_names_the_closest_value(
+    argv: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad action names the closest action (difflib); a bad e-mail names its flag; exit 2."""
+    assert _run(*argv) == (2, None)
+    assert capsys.readouterr().err == message
 
 
 def test_who_can() -> None:

@@ -2,15 +2,19 @@
 
 A page's ```python blocks run in order in one namespace, from the repository root. In a
 ```console block, each ``$ caaspp-authz ...`` line is run through ``caaspp_authz.cli.main`` and
-the lines after it, up to the next ``$ `` line, must be its whole standard output; ``$ `` lines
-of other programs are shown, not run.
+the lines after it, up to the next ``$ `` line, must be its whole output: the lines that start
+with ``caaspp-authz: `` its standard error, the others its standard output; ``$ `` lines of other
+programs are shown, not run. A command line that ends with ``; echo $?`` also prints its exit
+status, as a shell would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import shlex
+import types
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -19,12 +23,17 @@ import attrs
 import pytest
 
 from caaspp_authz.cli import main
-from tests import catalog_tables
+from caaspp_authz.rules import RULES
+from tests import catalog_tables, diagrams
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 PROMPT = "$ "
+STDERR = "caaspp-authz: "
+"""An output line that starts so is the command's standard error; the others its standard output."""
+STATUS = "; echo $?"
+"""A command line that ends so shows its exit status as the last line of its standard output."""
 _FENCE = re.compile(r"^(`{3,})\s*([\w+-]*)")
 
 
@@ -82,12 +91,20 @@ def _sessions(text: str) -> Iterator[tuple[str, str]]:
 
 def _run_console(block: Block, where: str) -> None:
     for command, expected in _sessions(block.text):
-        argv = shlex.split(command)
+        show_status = command.endswith(STATUS)
+        argv = shlex.split(command.removesuffix(STATUS))
         if not argv or argv[0] != "caaspp-authz":
             continue  # another program's line, shown for the reader
-        out = StringIO()
-        main(argv[1:], out=out)
-        assert out.getvalue() == expected, f"{where}: `{command}` printed other output"
+        out, err = StringIO(), StringIO()
+        with contextlib.redirect_stderr(err):
+            status = main(argv[1:], out=out)
+        if show_status:
+            out.write(f"{status}\n")
+        lines = expected.splitlines(keepends=True)
+        shown_err = "".join(x for x in lines if x.startswith(STDERR))
+        shown_out = "".join(x for x in lines if not x.startswith(STDERR))
+        assert out.getvalue() == shown_out, f"{where}: `{command}` printed other output"
+        assert err.getvalue() == shown_err, f"{where}: `{command}` printed other messages"
 
 
 @pytest.mark.parametrize(
@@ -143,12 +160,29 @@ MODULES = (
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_reference_page_names_every_public_name(module: str) -> None:
-    """The module's reference page names every name of the module's __all__ in backticks."""
+def test_reference_page_is_generated_from_the_docstrings(module: str) -> None:
+    """The module's reference page renders its docstrings (mkdocstrings), and every public
+    name of its __all__ has a docstring of its own to render."""
     page = (REFERENCE / f"{module}.md").read_text(encoding="utf-8")
-    names: list[str] = importlib.import_module(f"caaspp_authz.{module}").__all__
-    missing = [n for n in names if f"`{n}`" not in page and f"`{n}(" not in page]
-    assert not missing, f"reference/{module}.md does not name: {', '.join(missing)}"
+    assert f"\n::: caaspp_authz.{module}\n" in page
+    namespace = importlib.import_module(f"caaspp_authz.{module}")
+    undocumented = []
+    for name in namespace.__all__:
+        value = getattr(namespace, name)
+        if isinstance(value, types.FunctionType) and not value.__doc__:
+            undocumented.append(name)
+        if isinstance(value, type):
+            if not vars(value).get("__doc__"):  # its own, not one inherited
+                undocumented.append(name)
+            if isinstance(value, type):
+                undocumented += [
+                    f"{name}.{member}"
+                    for member, attribute in vars(value).items()
+                    if not member.startswith("_")
+                    and isinstance(attribute, types.FunctionType | property)
+                    and not attribute.__doc__
+                ]
+    assert not undocumented, f"no docstring: {', '.join(undocumented)}"
 
 
 def test_catalog_page_tables_are_current() -> None:
@@ -159,3 +193,28 @@ def test_catalog_page_tables_are_current() -> None:
             "docs/reference/catalog.md shows other tables than the catalog holds: "
             f"run `{catalog_tables.REGENERATE}` and commit the result"
         )
+
+
+def test_pictures_are_current() -> None:
+    """O1-O4, G1, G3, G4: the Mermaid pictures show the example directory and GRANTS as they are."""
+    page = diagrams.PAGE.read_text(encoding="utf-8")
+    if page != diagrams.render(page):
+        pytest.fail(
+            "docs/explanation/pictures.md shows other pictures than the data: "
+            f"run `{diagrams.REGENERATE}` and commit the result"
+        )
+
+
+def test_grant_picture_has_an_arrow_per_grant_row() -> None:
+    """G3: the grant picture has one arrow for each row of GRANTS, no more and no fewer."""
+    from caaspp_authz.catalog import GRANTS
+
+    assert diagrams.grants().count("-->|") == len(GRANTS)
+
+
+def test_rulebook_page_gives_every_rule() -> None:
+    """The readable rulebook page states every rule of the rule table, each once."""
+    page = (DOCS / "rulebook.md").read_text(encoding="utf-8")
+    stated = re.findall(r"^- \*\*([A-Z][0-9]+)\*\*", page, flags=re.MULTILINE)
+    assert len(stated) == len(set(stated))
+    assert not [r for r in RULES if r not in stated]

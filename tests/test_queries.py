@@ -155,3 +155,42 @@ def test_can_many_matches_can(example: Directory) -> None:
         ]
     ]
     assert can_many(batch) == [can(u, a, r) for u, a, r in batch]
+
+
+def test_queries_follow_t1_test_sites(example: Directory) -> None:
+    """T1: no one administers a test at an LEA that is not a test site, in the queries too."""
+    lea = example.organization("19647330000000")
+    school = example.organization(SCHOOL_1)
+    assert lea is not None
+    assert school is not None
+    coordinator = example.user("caaspp.coordinator@example.org")
+    assert who_can(Action.ADMINISTER_SUMMATIVE, lea, example) == []
+    assert coordinator in who_can(Action.ADMINISTER_SUMMATIVE, school, example)
+    assert visible(coordinator, Action.ADMINISTER_SUMMATIVE, [lea, school]) == [school]
+    assert lea not in visible(coordinator, Action.ADMINISTER_SUMMATIVE)
+    assert Action.ADMINISTER_SUMMATIVE not in allowed_actions(coordinator, lea)
+
+
+def test_queries_follow_t2_t3_programs(example: Directory) -> None:
+    """T2, T3: the queries answer per program and assessment, as can does."""
+    from caaspp_authz import Assessment, Program, ProgramScope
+
+    school = example.organization(SCHOOL_1)
+    assert school is not None
+    elpac = ProgramScope(school, Program.ELPAC)
+    site_elpac = example.user("site.elpac@example.org")
+    site_caaspp = example.user("site.coordinator@example.org")
+    interim = example.user("interim@example.org")
+    assert visible(site_elpac, Action.MANAGE_TEST_SETTINGS, [school, elpac]) == [elpac]
+    assert visible(site_caaspp, Action.MANAGE_TEST_SETTINGS, [school, elpac]) == [school]
+    managers = who_can(Action.MANAGE_TEST_SETTINGS, elpac, example)
+    assert site_elpac in managers
+    assert site_caaspp not in managers
+    for program in Program:
+        scope = ProgramScope(school, program, Assessment.INTERIM)
+        assert interim in who_can(Action.VIEW_COMPLETION_STATUS, scope, example)
+    assert interim not in who_can(Action.VIEW_COMPLETION_STATUS, school, example)
+    for user in example.users():
+        for resource in (school, elpac):
+            got = user in who_can(Action.MANAGE_TEST_SETTINGS, resource, example)
+            assert got is can(user, Action.MANAGE_TEST_SETTINGS, resource)

@@ -14,6 +14,7 @@ from caaspp_authz import (
     GroupAssignment,
     GroupKey,
     Organization,
+    ProgramScope,
     Report,
     Request,
     RequestError,
@@ -187,3 +188,151 @@ def test_non_text_extra_keys_are_a_request_error() -> None:
             {"principal": "ta1@d.org", "action": "view_group", "resource": {}, 1: 2, "x": 3},  # type: ignore[dict-item]
             directory,
         )
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "program", "assessment"),
+    [
+        ("manage_test_settings", {"organization": SCHOOL_1, "program": "ELPAC"}, "ELPAC", "all"),
+        (
+            "view_completion_status",
+            {"organization": SCHOOL_1, "assessment": "interim"},
+            "CAASPP",
+            "interim",
+        ),
+        (
+            "view_completion_status",
+            {"organization": SCHOOL_1, "program": "ELPAC", "assessment": "all"},
+            "ELPAC",
+            "all",
+        ),
+    ],
+)
+def test_program_and_assessment_keys_read_as_a_program_scope(
+    action: str, resource: dict[str, Any], program: str, assessment: str
+) -> None:
+    """T2, T3: `program` (default CAASPP) and `assessment` (default all) read as a ProgramScope."""
+    read = _request(action, resource).resource
+    assert isinstance(read, ProgramScope)
+    assert read.cds == SCHOOL_1
+    assert read.program.value == program
+    assert read.assessment.value == assessment
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("manage_test_settings", {"organization": SCHOOL_1, "assessment": "interim"}),
+        ("manage_test_settings", {"organization": SCHOOL_1, "assessment": "all"}),
+        ("administer_summative", {"organization": SCHOOL_1, "program": "CAASPP"}),
+        ("view_completion_status", {"organization": SCHOOL_1, "program": "STAR"}),
+        ("view_completion_status", {"organization": SCHOOL_1, "assessment": "summative"}),
+        ("view_completion_status", {"organization": SCHOOL_1, "program": 1}),
+        ("view_completion_status", {"organization": SCHOOL_1, "program": "ELPAC", "x": 1}),
+    ],
+)
+def test_malformed_program_scopes_raise(action: str, resource: dict[str, Any]) -> None:
+    """T2, T3: `assessment` on manage_test_settings, a key on another action, or an unknown
+    program or assessment is a malformed request."""
+    with pytest.raises(RequestError):
+        _request(action, resource)
+
+
+def test_program_scope_of_an_unknown_organization_is_denied() -> None:
+    """T2: a program scope naming an organization the directory does not hold is denied."""
+    decision = ask(
+        D,
+        "sc1@d.org",
+        "manage_test_settings",
+        {"organization": "01234560000000", "program": "ELPAC"},
+    )
+    assert not decision.allowed
+    assert "unknown organization" in decision.reason
+
+
+def test_near_miss_role_reads_as_unknown_with_the_closest_role() -> None:
+    """R4: a request's role name that is no exact spelling reads as unknown, naming R4 and the
+    closest role."""
+    read = _request("add_role", grant("n@d.org", "Educator-Roster", SCHOOL_1)).resource
+    assert isinstance(read, Unknown)
+    assert read.rules == ("R4",)
+    assert read.fix is not None
+    assert "`Educator—Roster`" in read.fix
+
+
+# --- strict reading and bounds (docs/security.md: fail closed, bounded messages) ----------------
+
+
+def test_parse_request_refuses_duplicate_keys_naming_the_key() -> None:
+    """A key twice in one request object is a RequestError naming it, not last-one-wins."""
+    from caaspp_authz.request import parse_request
+
+    text = '{"principal": "ta1@d.org", "action": "view_group", "action": "add_role"}'
+    with pytest.raises(RequestError, match="has key `action` twice"):
+        parse_request(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"resource": {"group": {"school_year": ' + "9" * 4301 + "}}}", "4301 characters"),
+        ('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ('{"x": NaN}', "`NaN`"),
+        ('{"x": ', "is not JSON"),
+    ],
+)
+def test_parse_request_errors_are_request_errors(text: str, message: str) -> None:
+    """Huge numbers, deep nesting, NaN and bad JSON are a RequestError, never a bare error."""
+    from caaspp_authz.request import parse_request
+
+    with pytest.raises(RequestError, match=message) as info:
+        parse_request(text)
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [
+        ({"student": "1" * 50_000}, "`student`"),
+        ({"account": "a" * 5_000 + "@d.org"}, "`account`"),
+        ({"group": {"school": SCHOOL_1, "school_year": 2026, "name": "n" * 5_000}}, "`name`"),
+        ({"grant": {"to": "x@d.org", "role": "r" * 5_000, "organization": LEA}}, "`role`"),
+    ],
+)
+def test_request_fields_are_bounded(resource: dict[str, Any], field: str) -> None:
+    """An over-long request field is a RequestError naming the field, echoing a bounded part."""
+    action = next(iter(resource))
+    actions = {
+        "student": "view_student_results",
+        "account": "edit_account",
+        "group": "view_group",
+        "grant": "add_role",
+    }
+    with pytest.raises(RequestError, match=field) as info:
+        Request.from_json(
+            {"principal": "ta1@d.org", "action": actions[action], "resource": resource}, D
+        )
+    assert len(str(info.value)) < 300
+
+
+def test_principal_is_bounded() -> None:
+    """An over-long principal is a RequestError (an e-mail is at most 254 characters)."""
+    with pytest.raises(RequestError, match="more than 254") as info:
+        Request.from_json(
+            {"principal": "p" * 1_000_000, "action": "view_group", "resource": {}}, D
+        )
+    assert len(str(info.value)) < 300
+
+
+def test_deeply_nested_or_huge_values_in_a_mapping_are_request_errors() -> None:
+    """A parsed request holding a 4,301-digit number or deep nesting is a RequestError."""
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    for value in (10**4300, deep):
+        with pytest.raises(RequestError) as info:
+            Request.from_json(
+                {"principal": value, "action": "view_group", "resource": {}},
+                D,
+            )
+        assert len(str(info.value)) < 300

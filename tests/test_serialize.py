@@ -166,7 +166,9 @@ def test_rulebook_refusals_after_reading() -> None:
     got = _refused(data)
     assert {r for r, _, _ in got} == {"R2", "E1", "O4", "R6", "R7", "V1", "U5", "V3", "V4"}
     assert ("R2", "account `a@d.org`", LEA) in got
-    assert ("V3", "group `G` (2026) at `19647331111111`", "o@o.org") in got
+    assert ("V3", "group `G` (2026) at `19647331111111`", "nobody@d.org") in got
+    # V3 (revised): an assignee the group opens nothing to is a warning, not a refusal.
+    assert ("V3", "group `G` (2026) at `19647331111111`", "o@o.org") not in got
 
 
 def test_tree_problems_are_reported_before_account_checks() -> None:
@@ -374,3 +376,93 @@ def test_malformed_records_are_refused(part: str, entry: dict[str, Any], message
     with pytest.raises(DirectoryError) as info:
         load_directory(data)
     assert any(message in p.message for p in info.value.problems), info.value.problems
+
+
+# --- strict reading, bounded echoes, formula warnings (docs/security.md) ------------------------
+
+
+def test_duplicate_keys_refuse_the_directory_naming_the_key(tmp_path: Path) -> None:
+    """U2: `"active": false, "active": true` refuses the file, naming the key, not last wins."""
+    text = json.dumps(mapping(acct("a@d.org", "Site CAASPP Coordinator", SCHOOL_1)))
+    text = text.replace(
+        '"email": "a@d.org"', '"email": "a@d.org", "active": false, "active": true'
+    )
+    path = tmp_path / "d.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DirectoryError, match="has key `active` twice in one object"):
+        load_directory(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"format": ' + "1" * 4301 + "}", "number of 4301 characters"),
+        ('{"format": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ('{"format": NaN}', "`NaN`"),
+    ],
+)
+def test_hostile_json_is_a_directory_error(tmp_path: Path, text: str, message: str) -> None:
+    """U2: huge numbers, deep nesting and NaN refuse the file with a clear, short problem."""
+    path = tmp_path / "d.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DirectoryError, match=message) as info:
+        load_directory(path)
+    assert len(str(info.value)) < 400
+
+
+def test_huge_or_deep_values_in_a_mapping_are_problems_not_crashes() -> None:
+    """U2: a 4,301-digit number or a list nested 100,000 deep is a problem with a short value."""
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    for value in (10**4300, deep, "9" * 1_000_000):
+        data = mapping()
+        data["format"] = value
+        data["rule_set"] = value
+        data["accounts"] = [{**acct("a@d.org"), "forms": {"CAASPP": [value]}, "phone": value}]
+        with pytest.raises(DirectoryError) as info:
+            load_directory(data)
+        assert len(str(info.value)) < 2_000
+        assert all(p.value is None or len(p.value) <= 200 for p in info.value.problems)
+
+
+def test_unknown_role_of_50_mb_is_refused_quickly_and_briefly() -> None:
+    """R4: a 50 MB role name gets no did-you-mean search and is echoed in at most 80 characters."""
+    data = mapping({**acct("a@d.org"), "roles": [{"role": "Site " * 10_000_000, "org": SCHOOL_1}]})
+    with pytest.raises(DirectoryError) as info:
+        load_directory(data)
+    (problem,) = info.value.problems
+    assert problem.rule == "R4"
+    assert "(50000000 characters)" in problem.message
+    assert len(str(problem)) < 300
+
+
+@pytest.mark.parametrize("value", ['=HYPERLINK("x")', "+SUM(1)", "-1+2", "@A1", "\tx", "\rx"])
+def test_formula_like_values_load_with_a_warning(value: str) -> None:
+    """U3: a name a spreadsheet would run as a formula loads, with a warning naming the field."""
+    data = mapping(acct("a@d.org", "Site CAASPP Coordinator", SCHOOL_1, first_name=value))
+    data["organizations"][1]["name"] = value
+    data["groups"] = [group(value, SCHOOL_1)]
+    directory = load_directory(data)
+    warned = {(p.where, p.column) for p in directory.warnings if p.rule == "U3"}
+    assert warned == {
+        ("account `a@d.org`", "first_name"),
+        (f"organization `{SCHOOL_1}`", "name"),
+        ("group 1", "name"),
+    }
+
+
+def test_phone_numbers_with_a_plus_are_not_formulas() -> None:
+    """U3: `+1 213-555-0100` is a phone number, not a formula: no warning."""
+    data = mapping(acct("a@d.org", "Site CAASPP Coordinator", SCHOOL_1, phone="+1 (213) 555-0100"))
+    assert not [p for p in load_directory(data).warnings if p.rule == "U3"]
+
+
+def test_huge_ssid_is_echoed_in_bounded_problems() -> None:
+    """U5: a 1,000,000-character SSID refuses the directory with problems of bounded length."""
+    data = mapping(students=[{"ssid": "1" * 1_000_000, "school": SCHOOL_1}])
+    with pytest.raises(DirectoryError) as info:
+        load_directory(data)
+    assert len(str(info.value)) < 1_000
+    for problem in info.value.problems:
+        assert len(str(problem)) < 600

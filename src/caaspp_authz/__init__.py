@@ -10,6 +10,9 @@ The everyday API: load a directory, resolve a user and a resource, and ask ``can
     can(teacher, Action.VIEW_STUDENT_RESULTS, student)
 """
 
+from importlib.metadata import PackageNotFoundError as _NotInstalled
+from importlib.metadata import version as _version
+
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
 from caaspp_authz.catalog import (
     GRANTS,
@@ -41,11 +44,13 @@ from caaspp_authz.errors import (
 from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, parse_cds
 from caaspp_authz.request import Request
 from caaspp_authz.resources import (
+    Assessment,
     CustomGroup,
     Grant,
     Group,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -54,11 +59,18 @@ from caaspp_authz.resources import (
 )
 from caaspp_authz.serialize import dump_directory, load_directory
 
+try:
+    __version__: str = _version("caaspp-authz")
+    """The installed distribution's version (``caaspp-authz --version`` prints it)."""
+except _NotInstalled:  # pragma: no cover - run from a source tree that is not installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "GRANTS",
     "ROLES",
     "Account",
     "Action",
+    "Assessment",
     "Assignment",
     "CDSCode",
     "CaasppAuthzError",
@@ -82,6 +94,7 @@ __all__ = [
     "Permission",
     "Problem",
     "Program",
+    "ProgramScope",
     "Report",
     "Request",
     "RequestError",

@@ -1,21 +1,30 @@
 """The query commands: ``visible``, ``who-can`` and ``grantable`` (one JSON document each).
 
-Exit status: 0 with an answer, 1 for a malformed request (an action that does not exist, a
-principal that is not an e-mail, a resource not of the request format: ``{"error": ...}`` on
-stdout), 2 for unusable arguments or a refused directory.
+Exit status: 0 with an answer, 2 for unusable arguments (an action that does not exist, a
+principal that is not an e-mail, a resource not of the request format: a message on stderr
+naming the argument and the closest valid value) or a refused directory.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, TextIO
+from typing import Any
 
-from caaspp_authz.accounts import Email, canonical_email
-from caaspp_authz.cli import EXIT_INPUT, EXIT_OK, read_directory
+from caaspp_authz.accounts import Email
+from caaspp_authz.cli import (
+    EXIT_OK,
+    SafeOutput,
+    UsageError,
+    action_argument,
+    directory_arguments,
+    email_argument,
+    read_directory,
+    shown,
+)
 from caaspp_authz.decision import POLICY, Action
 from caaspp_authz.directory import Directory
-from caaspp_authz.errors import InvalidEmail, RequestError
+from caaspp_authz.errors import RequestError
 from caaspp_authz.orgs import Organization
 from caaspp_authz.queries import grantable, visible, who_can
 from caaspp_authz.request import read_resource
@@ -26,23 +35,13 @@ __all__ = ["add_commands"]
 _KINDS: dict[str, type] = {"students": Student, "groups": GroupKey, "organizations": Organization}
 
 
-def _action(text: str) -> Action:
-    try:
-        return Action(text)
-    except ValueError:
-        raise RequestError(f"`{text}` is not an action") from None
-
-
 def _principal(text: str) -> Email:
-    try:
-        return canonical_email(text)
-    except InvalidEmail as exc:
-        raise RequestError(f"`--principal`: {exc}") from None
+    return Email(email_argument("--principal", text))
 
 
-def _answer(out: TextIO, document: dict[str, Any]) -> int:
+def _answer(out: SafeOutput, document: dict[str, Any]) -> int:
     out.write(json.dumps(document, ensure_ascii=False) + "\n")
-    return EXIT_INPUT if "error" in document else EXIT_OK
+    return EXIT_OK
 
 
 def _listed(directory: Directory, kind: str) -> list[object]:
@@ -63,13 +62,13 @@ def _shown(item: object) -> object:
 
 
 def _visible(directory: Directory, args: argparse.Namespace) -> dict[str, Any]:
-    action = _action(args.action)
+    action = action_argument("--action", args.action)
     user = directory.user(_principal(args.principal))
     takes = POLICY[action].kinds
     kind = args.kind or next((k for k, t in _KINDS.items() if t in takes), None)
     if kind is None or _KINDS[kind] not in takes:
         what = args.kind or "students, groups or organizations"
-        raise RequestError(f"`{action.value}` does not act on {what}")
+        raise UsageError(f"`--action`: `{action.value}` does not act on {what}")
     if kind == "students" and action is Action.VIEW_STUDENT_RESULTS:
         found = visible(user, action)  # V1, V2: from the indexes
     else:
@@ -77,48 +76,43 @@ def _visible(directory: Directory, args: argparse.Namespace) -> dict[str, Any]:
     return {kind: [_shown(item) for item in found]}
 
 
-def _cmd_visible(args: argparse.Namespace, out: TextIO) -> int:
-    directory = read_directory(args.directory)
-    try:
-        return _answer(out, _visible(directory, args))
-    except RequestError as exc:
-        return _answer(out, {"error": str(exc)})
+def _cmd_visible(args: argparse.Namespace, out: SafeOutput) -> int:
+    action_argument("--action", args.action)
+    _principal(args.principal)
+    directory = read_directory(args.directory, quiet=args.quiet)
+    return _answer(out, _visible(directory, args))
 
 
-def _cmd_who_can(args: argparse.Namespace, out: TextIO) -> int:
-    directory = read_directory(args.directory)
+def _cmd_who_can(args: argparse.Namespace, out: SafeOutput) -> int:
+    action = action_argument("--action", args.action)
     try:
-        action = _action(args.action)
-        try:
-            value = json.loads(args.resource)
-        except json.JSONDecodeError as exc:
-            raise RequestError(f"`--resource` is not JSON: {exc}") from None
+        value = json.loads(args.resource)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"`--resource` is not JSON: {exc}") from None
+    except (RecursionError, ValueError) as exc:
+        raise UsageError(f"`--resource` cannot be read: {shown(str(exc))}") from None
+    directory = read_directory(args.directory, quiet=args.quiet)
+    try:
         resource = read_resource(action, value, directory)
     except RequestError as exc:
-        return _answer(out, {"error": str(exc)})
+        raise UsageError(f"`--resource`: {exc}") from None
     return _answer(out, {"accounts": [u.email for u in who_can(action, resource, directory)]})
 
 
-def _cmd_grantable(args: argparse.Namespace, out: TextIO) -> int:
-    directory = read_directory(args.directory)
-    try:
-        user = directory.user(_principal(args.principal))
-    except RequestError as exc:
-        return _answer(out, {"error": str(exc)})
+def _cmd_grantable(args: argparse.Namespace, out: SafeOutput) -> int:
+    _principal(args.principal)
+    directory = read_directory(args.directory, quiet=args.quiet)
+    user = directory.user(_principal(args.principal))
     pairs = grantable(user, directory)
     return _answer(
         out, {"grants": [{"role": role.name, "organization": code} for role, code in pairs]}
     )
 
 
-def _directory_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--directory", required=True, metavar="D.json", help="the directory file")
-
-
 def add_commands(sub: Any) -> None:
     """Add ``visible``, ``who-can`` and ``grantable`` to the ``caaspp-authz`` parser."""
     p = sub.add_parser("visible", help="what a user may act on: students, groups, organizations")
-    _directory_argument(p)
+    directory_arguments(p)
     p.add_argument("--principal", required=True, metavar="EMAIL", help="the user")
     p.add_argument("--action", required=True, metavar="ACTION", help="an action name")
     p.add_argument(
@@ -129,7 +123,7 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(run=_cmd_visible)
 
     p = sub.add_parser("who-can", help="every account allowed an action on one resource")
-    _directory_argument(p)
+    directory_arguments(p)
     p.add_argument("--action", required=True, metavar="ACTION", help="an action name")
     p.add_argument(
         "--resource",
@@ -140,6 +134,6 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(run=_cmd_who_can)
 
     p = sub.add_parser("grantable", help="every role and organization a user may grant")
-    _directory_argument(p)
+    directory_arguments(p)
     p.add_argument("--principal", required=True, metavar="EMAIL", help="the user")
     p.set_defaults(run=_cmd_grantable)

@@ -6,8 +6,10 @@ what is a change of one table row.
 
 - :data:`ROLES`: one row a role, with its spellings (R3), level (R2), programs (R1), CERS
   permissions (P2), test-administration capabilities (T1–T3, G9), required security forms
-  (G10), credential requirement (R5), whether it has a primary (R7) and the custom-group
-  source limit (V4).
+  (G10), credential requirement (R5), whether it has a primary (R7), whether it is a
+  coordinator role (G8) and the custom-group source limit (V4).
+- :data:`PER_PROGRAM`: the capabilities a role holds for its own programs only (T2, T3);
+  :func:`scope_key` names such a capability for one program.
 - :data:`GRANTS`: the grant matrix (G1, G3, G4), one row a (grantor, grantee, where).
 - :func:`resolve_role`: an exact spelling to its role (R3, R4), with the closest spelling as
   the fix for a near miss.
@@ -22,10 +24,12 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from caaspp_authz.errors import UnknownRole
+from caaspp_authz.errors import UnknownRole, shown
 
 __all__ = [
+    "AT_TEST_SITES",
     "GRANTS",
+    "PER_PROGRAM",
     "ROLES",
     "SUPERINTENDENT",
     "Capability",
@@ -43,6 +47,7 @@ __all__ = [
     "highest",
     "resolve_role",
     "role",
+    "scope_key",
     "spellings",
 ]
 
@@ -69,6 +74,8 @@ class Capability(enum.Enum):
     """What a role may do in TOMS and the test delivery system, at the organizations it covers.
 
     T1 (administer), T2 (test settings), T3 (hand scoring, completion status), G9 (upload users).
+    Each value but ``view_interim_completion_status`` is also the name of the action it opens;
+    that one opens ``view_completion_status`` for ``"assessment": "interim"`` only (T3).
     """
 
     ADMINISTER_SUMMATIVE = "administer_summative"
@@ -79,7 +86,45 @@ class Capability(enum.Enum):
     MANAGE_TEST_SETTINGS = "manage_test_settings"
     HAND_SCORE_INTERIM = "hand_score_interim"
     VIEW_COMPLETION_STATUS = "view_completion_status"
+    VIEW_INTERIM_COMPLETION_STATUS = "view_interim_completion_status"
     UPLOAD_USERS = "upload_users"
+
+
+PER_PROGRAM: frozenset[Capability] = frozenset(
+    {
+        Capability.MANAGE_TEST_SETTINGS,
+        Capability.VIEW_COMPLETION_STATUS,
+        Capability.VIEW_INTERIM_COMPLETION_STATUS,
+    }
+)
+"""T2, T3: capabilities held per program: a role holds them for its own programs only (a Site
+ELPAC Coordinator manages ELPAC test settings, not CAASPP ones). Every other capability is
+held whatever the program."""
+
+
+AT_TEST_SITES: frozenset[Capability] = frozenset(
+    {
+        Capability.ADMINISTER_SUMMATIVE,
+        Capability.ADMINISTER_ALTERNATE,
+        Capability.ADMINISTER_INTERIM,
+        Capability.ADMINISTER_PRACTICE,
+        Capability.ADMINISTER_ELPAC,
+    }
+)
+"""T1: capabilities used at a test site only: a test is given at a school or a direct-funded
+charter, never at an LEA that is not a test site (a role held at the LEA reaches its sites)."""
+
+
+def scope_key(capability: Capability, program: Program | None = None) -> str:
+    """The name under which a user's scopes hold ``capability`` (for ``program``, T2, T3).
+
+    A capability of :data:`PER_PROGRAM` is named with its program
+    (``"manage_test_settings:ELPAC"``); any other by its value alone.
+    """
+    if capability in PER_PROGRAM:
+        assert program is not None, capability
+        return f"{capability.value}:{program.value}"
+    return capability.value
 
 
 class Form(enum.Enum):
@@ -127,6 +172,30 @@ class Role:
     needs_credential: bool = False
     has_primary: bool = False
     custom_group_source_limit: int | None = None
+    coordinator: bool = False
+    scope_keys: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    """Every name under which the role opens something: its permissions' values and its
+    capabilities' scope keys, per program where :data:`PER_PROGRAM` says so (P2, T1–T3)."""
+
+    @scope_keys.default
+    def _scope_keys(self) -> frozenset[str]:
+        keys = {p.value for p in self.permissions}
+        for c in self.capabilities:
+            if c in PER_PROGRAM:
+                keys.update(scope_key(c, p) for p in self.programs)
+            else:
+                keys.add(c.value)
+        return frozenset(keys)
+
+    @property
+    def lea_coordinator(self) -> bool:
+        """Whether this is an LEA coordinator role (G1, G8): a coordinator held at the LEA."""
+        return self.coordinator and self.level is RoleLevel.LEA
+
+    @property
+    def site_coordinator(self) -> bool:
+        """Whether this is a site coordinator role (G5, G8): a coordinator held at a school."""
+        return self.coordinator and self.level is RoleLevel.SCHOOL
 
     def __str__(self) -> str:
         return self.name
@@ -158,13 +227,21 @@ _CAASPP_COORDINATOR_CAPS = frozenset(
         _C.MANAGE_TEST_SETTINGS,
         _C.HAND_SCORE_INTERIM,
         _C.VIEW_COMPLETION_STATUS,
+        _C.VIEW_INTERIM_COMPLETION_STATUS,
         _C.UPLOAD_USERS,
     }
 )
 _ELPAC_COORDINATOR_CAPS = frozenset(
-    {_C.ADMINISTER_ELPAC, _C.MANAGE_TEST_SETTINGS, _C.VIEW_COMPLETION_STATUS, _C.UPLOAD_USERS}
+    {
+        _C.ADMINISTER_ELPAC,
+        _C.MANAGE_TEST_SETTINGS,
+        _C.VIEW_COMPLETION_STATUS,
+        _C.VIEW_INTERIM_COMPLETION_STATUS,
+        _C.UPLOAD_USERS,
+    }
 )
-_SCORING = frozenset({_C.HAND_SCORE_INTERIM, _C.VIEW_COMPLETION_STATUS})
+_STATUS = frozenset({_C.VIEW_COMPLETION_STATUS, _C.VIEW_INTERIM_COMPLETION_STATUS})
+_SCORING = frozenset({_C.HAND_SCORE_INTERIM}) | _STATUS
 
 
 def _educator(name: str) -> tuple[str, ...]:
@@ -182,6 +259,7 @@ ROLES: tuple[Role, ...] = (
         _CAASPP_COORDINATOR_CAPS,
         forms=_COORDINATOR_FORMS,
         has_primary=True,
+        coordinator=True,
     ),
     Role(
         "LEA ELPAC Coordinator",
@@ -191,6 +269,7 @@ ROLES: tuple[Role, ...] = (
         _ELPAC_COORDINATOR_CAPS,
         forms=_COORDINATOR_FORMS,
         has_primary=True,
+        coordinator=True,
     ),
     Role("Educator—District", RoleLevel.LEA, _CAASPP, _ALL_SIX, spellings=_educator("District")),
     Role(
@@ -208,6 +287,7 @@ ROLES: tuple[Role, ...] = (
         _CAASPP_COORDINATOR_CAPS,
         forms=_COORDINATOR_FORMS,
         legacy_names=("Test Site Coordinator",),
+        coordinator=True,
     ),
     Role(
         "Site ELPAC Coordinator",
@@ -216,6 +296,7 @@ ROLES: tuple[Role, ...] = (
         _ALL_SIX,
         _ELPAC_COORDINATOR_CAPS,
         forms=_COORDINATOR_FORMS,
+        coordinator=True,
     ),
     Role(
         "Educator—Test Site", RoleLevel.SCHOOL, _CAASPP, _ALL_SIX, spellings=_educator("Test Site")
@@ -257,12 +338,15 @@ ROLES: tuple[Role, ...] = (
         needs_credential=True,
     ),
     # V8: IA Administrator Only holds PII_GROUP in CERS, as [001] gives it (P2).
+    # T3: it sees interim completion status only, of both programs (the role is of both).
     Role(
         "IA Administrator Only",
         RoleLevel.SCHOOL,
         _BOTH,
         _GROUP_ONLY,
-        frozenset({_C.ADMINISTER_INTERIM}) | _SCORING,
+        frozenset(
+            {_C.ADMINISTER_INTERIM, _C.HAND_SCORE_INTERIM, _C.VIEW_INTERIM_COMPLETION_STATUS}
+        ),
         spellings=("CAASPP IA Administrator Only",),
     ),
     Role(
@@ -270,7 +354,7 @@ ROLES: tuple[Role, ...] = (
         RoleLevel.SCHOOL,
         _ELPAC,
         _GROUP_ONLY,
-        frozenset({_C.ADMINISTER_ELPAC, _C.VIEW_COMPLETION_STATUS}),
+        frozenset({_C.ADMINISTER_ELPAC}) | _STATUS,
     ),
     Role("LS Data Entry", RoleLevel.SCHOOL, _ELPAC, _GROUP_ONLY, spellings=("LST Data Entry",)),
     Role("Educator—Roster", RoleLevel.SCHOOL, _CAASPP, _GROUP_ONLY, spellings=_educator("Roster")),
@@ -292,9 +376,9 @@ class GrantRule:
     """One row of the grant matrix: ``grantor`` may grant ``grantee`` at ``where`` (G1, G3, G4).
 
     ``grantor_primary_only`` limits the row to the primary holder of the grantor role (G1);
-    ``may_grant_primary`` lets the row grant the primary designation (R7, G1); ``grantor_forms``
-    are forms the grantor's account needs on file for the grantee's programs (G1: the
-    superintendent, whose forms are not those of any TOMS role).
+    ``may_grant_primary`` lets the row grant the primary designation (R7, G1). A grantor holding
+    a TOMS role grants only while that role is in force (G10); the superintendent needs no
+    forms of its own to designate (G1).
     """
 
     grantor: RoleName
@@ -303,7 +387,6 @@ class GrantRule:
     rule: str = "G3"
     grantor_primary_only: bool = False
     may_grant_primary: bool = False
-    grantor_forms: frozenset[Form] = frozenset()
 
 
 def _rows(grantor: RoleName, grantees: Iterable[RoleName], where: Where) -> tuple[GrantRule, ...]:
@@ -317,23 +400,10 @@ _SE = "Site ELPAC Coordinator"
 _TFT = "Tools for Teachers Only"
 
 GRANTS: tuple[GrantRule, ...] = (
-    # G1: the superintendent designates LEA coordinators, primary and secondary, at its LEA.
-    GrantRule(
-        SUPERINTENDENT,
-        _LC,
-        Where.HOLDER,
-        "G1",
-        may_grant_primary=True,
-        grantor_forms=_COORDINATOR_FORMS,
-    ),
-    GrantRule(
-        SUPERINTENDENT,
-        _LE,
-        Where.HOLDER,
-        "G1",
-        may_grant_primary=True,
-        grantor_forms=_COORDINATOR_FORMS,
-    ),
+    # G1: the superintendent designates LEA coordinators, primary and secondary, at its LEA,
+    # with no forms of its own (the coordinator signs after being designated).
+    GrantRule(SUPERINTENDENT, _LC, Where.HOLDER, "G1", may_grant_primary=True),
+    GrantRule(SUPERINTENDENT, _LE, Where.HOLDER, "G1", may_grant_primary=True),
     # G1: the primary LEA coordinator adds secondary coordinators of its program.
     GrantRule(_LC, _LC, Where.HOLDER, "G1", grantor_primary_only=True),
     GrantRule(_LE, _LE, Where.HOLDER, "G1", grantor_primary_only=True),
@@ -406,9 +476,14 @@ def resolve_role(text: str) -> tuple[Role, bool]:
     found = _SPELLINGS.get(text)
     if found is not None:
         return found
-    suggestion = closest_role(text)
+    # Bounded: a name far longer than any spelling gets no search (difflib's cost grows with
+    # the square of the length), and the message echoes only a bounded part of it.
+    suggestion = closest_role(text) if len(text) <= _LONGEST_SPELLING * 2 else None
     hint = f"; did you mean `{suggestion}`?" if suggestion else ""
-    raise UnknownRole(text, f"`{text}` is not a role{hint}", suggestion=suggestion)
+    raise UnknownRole(shown(text), f"`{shown(text)}` is not a role{hint}", suggestion=suggestion)
+
+
+_LONGEST_SPELLING = max(len(spelling) for spelling in _SPELLINGS)
 
 
 def role(text: str) -> Role:
@@ -467,13 +542,13 @@ _POWERS: Mapping[RoleName, Mapping[RoleName, frozenset[RoleLevel]]] = {
 def at_least(a: Role, b: Role) -> bool:
     """Whether role ``a`` is at least role ``b`` (E4).
 
-    True when ``a``'s scope level, CERS permissions, test-administration capabilities and grant
-    powers each contain ``b``'s. A role held "at any level" ranks as a school role here: at one
-    site it reaches that site only.
+    True when ``a``'s scope level, CERS permissions, test-administration capabilities (per
+    program where :data:`PER_PROGRAM` says so, T2, T3) and grant powers each contain ``b``'s. A
+    role held "at any level" ranks as a school role here: at one site it reaches that site only.
     """
     if _LEVEL_RANK[a.level] < _LEVEL_RANK[b.level]:
         return False
-    if not (a.permissions >= b.permissions and a.capabilities >= b.capabilities):
+    if not a.scope_keys >= b.scope_keys:
         return False
     mine = _POWERS[a.name]
     return all(

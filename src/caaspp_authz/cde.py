@@ -20,22 +20,34 @@ How rows become organizations:
 Columns are found by header name (any order, any case); only ``CDSCode``, ``StatusType``,
 ``District``, ``School``, ``Charter`` and ``FundingType`` are read. The file may be UTF-8 (with
 or without a byte-order mark) or Windows-1252, with LF or CRLF line ends.
+
+Hostile or mistaken files are read in bounded memory: the file is read a line at a time, a line
+longer than :data:`MAX_LINE` characters and a field of those columns longer than
+:data:`MAX_FIELD` are errors naming the row and the column (the row is left out), a NUL
+character in a field is an error, and a UTF-16 file or an Excel workbook is named as such with
+the fix. A name beginning with ``=``, ``+``, ``-`` or ``@`` gets a warning: a spreadsheet would
+run it as a formula.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import BinaryIO, TextIO
 
 import attrs
 
-from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem, Severity
+from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem, Severity, shown
 from caaspp_authz.orgs import parse_cds
 
-__all__ = ["CdeResult", "cde_directory", "read_cde"]
+__all__ = ["MAX_FIELD", "MAX_LINE", "CdeResult", "cde_directory", "read_cde"]
+
+MAX_LINE = 1 << 20
+"""The longest line read, in characters (bytes for a binary file): 1 MiB; a real row is ~1 KB."""
+MAX_FIELD = 1000
+"""The longest field of a column this module reads, in characters."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""The first characters that make a spreadsheet run a cell as a formula."""
 
 _CDS = "CDSCode"
 _STATUS = "StatusType"
@@ -93,20 +105,14 @@ def read_cde(
     organization is reported in :attr:`CdeResult.problems` and left out; nothing is raised for
     the file's content.
     """
+    reader = _Reader(include_closed=include_closed)
     try:
-        text = _read_text(source)
-    except UnicodeDecodeError as exc:
-        return CdeResult(
-            (),
-            [
-                Problem(
-                    rule="O2",
-                    message=f"the file is neither UTF-8 nor Windows-1252 text: {exc.reason}",
-                    fix="save the export again as UTF-8 text",
-                )
-            ],
-        )
-    return _Reader(include_closed=include_closed).read(text)
+        if isinstance(source, str | os.PathLike):
+            with open(source, "rb") as file:
+                return reader.read(_lines(file))
+        return reader.read(_lines(source))
+    except _Unreadable as exc:
+        return CdeResult((), [exc.problem])
 
 
 def cde_directory(result: CdeResult) -> dict[str, object]:
@@ -128,22 +134,94 @@ def cde_directory(result: CdeResult) -> dict[str, object]:
     }
 
 
-def _read_text(source: str | os.PathLike[str] | TextIO | BinaryIO) -> str:
-    if isinstance(source, str | os.PathLike):
-        with open(source, "rb") as file:
-            return _decode(file.read())
-    data = source.read()
-    if isinstance(data, bytes):
-        return _decode(data)
-    return data.removeprefix("\ufeff")
+class _Unreadable(Exception):
+    """The file as a whole cannot be read (its encoding, or not text at all)."""
+
+    def __init__(self, message: str, fix: str, *, row: int | None = None) -> None:
+        super().__init__(message)
+        self.problem = Problem(rule="O2", message=message, fix=fix, row=row)
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 first (a byte-order mark is dropped), then Windows-1252, the export's older form."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")
+_SAVE_AS_TEXT = "export the file again as tab-separated UTF-8 text"
+
+
+def _sniff(first: bytes) -> None:
+    """Name a file that is not text at all, or UTF-16, before reading it as rows."""
+    if first.startswith(b"PK\x03\x04"):
+        raise _Unreadable("the file is an Excel workbook, not text", _SAVE_AS_TEXT)
+    if first.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _Unreadable("the file is an old Excel workbook (.xls), not text", _SAVE_AS_TEXT)
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
+        raise _Unreadable("the file is UTF-16 text, not UTF-8", f"{_SAVE_AS_TEXT} (UTF-8)")
+
+
+class _Decoder:
+    """UTF-8 first (a byte-order mark is dropped), then Windows-1252, the export's older form.
+
+    Decided a line at a time in one pass: a file is UTF-8 until a line is not; then, if every
+    line before was ASCII (the same in both), it is Windows-1252 from there on.
+    """
+
+    def __init__(self) -> None:
+        self.encoding = "utf-8"
+        self.non_ascii = False
+
+    def decode(self, raw: bytes, row: int) -> str:
+        if self.encoding == "utf-8":
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if self.non_ascii:
+                    raise _Unreadable(
+                        f"the file mixes UTF-8 with other bytes: {exc.reason}",
+                        _SAVE_AS_TEXT,
+                        row=row,
+                    ) from None
+                self.encoding = "cp1252"
+            else:
+                self.non_ascii = self.non_ascii or not raw.isascii()
+                return text
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise _Unreadable(
+                f"the file is neither UTF-8 nor Windows-1252 text: {exc.reason}",
+                "save the export again as UTF-8 text",
+                row=row,
+            ) from None
+
+
+_Line = tuple[int, str | None, int]
+"""A line: its number, its text without the line end (``None`` when too long), and for a
+line too long the index of the field it was in at the cut."""
+
+
+def _chunks(source: TextIO | BinaryIO) -> Iterator[bytes]:
+    """The file's lines as bytes (text is encoded as UTF-8), each at most ``MAX_LINE`` long."""
+    while True:
+        chunk = source.readline(MAX_LINE)
+        if not chunk:
+            return
+        yield chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else chunk
+
+
+def _lines(source: TextIO | BinaryIO) -> Iterator[_Line]:
+    """Every line of the file, read with at most :data:`MAX_LINE` characters in memory."""
+    decoder = _Decoder()
+    chunks = _chunks(source)
+    for number, chunk in enumerate(chunks, start=1):
+        if number == 1:
+            _sniff(chunk)
+            chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+        if len(chunk) >= MAX_LINE and not chunk.endswith(b"\n"):
+            field = chunk.count(b"\t")
+            for rest in chunks:  # skip the rest of the line
+                if rest.endswith(b"\n"):
+                    break
+            yield number, None, field
+            continue
+        text = decoder.decode(chunk, number)
+        yield number, text.removesuffix("\n").removesuffix("\r"), 0
 
 
 def _value(row: list[str], index: int) -> str:
@@ -170,8 +248,8 @@ class _Reader:
     include_closed: bool
     problems: list[Problem] = attrs.Factory(list)
 
-    def read(self, text: str) -> CdeResult:
-        rows = self._rows(text)
+    def read(self, lines: Iterator[_Line]) -> CdeResult:
+        rows = self._rows(lines)
         if rows is None:
             return CdeResult((), self.problems)
         leas: dict[str, dict[str, str]] = {}
@@ -196,32 +274,76 @@ class _Reader:
         # Problems in file order: the missing-LEA ones are found only after every row is read.
         return CdeResult(kept, sorted(self.problems, key=lambda p: p.row or 0))
 
-    def _rows(self, text: str) -> list[_Row] | None:
+    def _rows(self, lines: Iterator[_Line]) -> list[_Row] | None:
         """The data rows, or ``None`` when the header lacks a column this module reads."""
-        reader: Iterator[list[str]] = csv.reader(
-            io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE
-        )
-        header = next(reader, None)
-        if header is None:
-            self.problems.append(Problem(rule="O2", message="the file is empty: no header row"))
+        first = next(lines, None)
+        if first is None or first[1] is None:
+            message = (
+                "the file is empty: no header row"
+                if first is None
+                else (f"the header row is longer than {MAX_LINE} characters")
+            )
+            self.problems.append(Problem(rule="O2", message=message))
             return None
+        header = first[1].split("\t")
         columns = self._columns(header)
         if columns is None:
             return None
         rows = []
-        # With QUOTE_NONE every record is one line: row n is line n, the header is row 1.
-        for line, fields in enumerate(reader, start=2):
+        # Every record is one line: row n is line n, the header is row 1.
+        for line, text, cut in lines:
+            if text is None:
+                self._too_long(line, header, cut)
+                continue
+            fields = text.split("\t")
             if not any(field.strip() for field in fields):
                 continue
-            rows.append(_Row(line, *(_value(fields, columns[name]) for name in _REQUIRED)))
+            values = [_value(fields, columns[name]) for name in _REQUIRED]
+            if self._bad_fields(line, values):
+                continue
+            rows.append(_Row(line, *values))
         return rows
+
+    def _too_long(self, line: int, header: list[str], cut: int) -> None:
+        column = header[cut].strip() if cut < len(header) else None
+        where = f"in column `{shown(column)}` " if column else ""
+        self.problems.append(
+            Problem(
+                rule="O2",
+                message=f"the row is longer than {MAX_LINE} characters {where}and is left out",
+                row=line,
+                column=column,
+            )
+        )
+
+    def _bad_fields(self, line: int, values: list[str]) -> bool:
+        """Whether a field read is too long or holds a NUL character (each noted as an error)."""
+        bad = False
+        for name, value in zip(_REQUIRED, values, strict=True):
+            if len(value) > MAX_FIELD:
+                message = f"`{name}` is {len(value)} characters long, more than {MAX_FIELD}"
+            elif "\x00" in value:
+                message = f"`{name}` holds a NUL character"
+            else:
+                continue
+            bad = True
+            self.problems.append(
+                Problem(
+                    rule="O2",
+                    message=f"{message}; the row is left out",
+                    row=line,
+                    column=name,
+                    value=shown(value),
+                )
+            )
+        return bad
 
     def _columns(self, header: list[str]) -> Mapping[str, int] | None:
         found: dict[str, int] = {}
         twice = False
         wanted = {name.casefold(): name for name in _REQUIRED}
         for index, title in enumerate(header):
-            name = wanted.get(title.strip().casefold())
+            name = wanted.get(title.strip().casefold()[:40])
             if name is None:
                 continue
             if name in found:
@@ -295,6 +417,21 @@ class _Reader:
                 )
             )
             return None
+        if name.startswith(FORMULA_STARTS):
+            self.problems.append(
+                Problem(
+                    rule="O2",
+                    message=(
+                        f"{kind} `{cds}` has a name beginning with `{name[0]}`, which a "
+                        "spreadsheet would run as a formula"
+                    ),
+                    severity=Severity.WARNING,
+                    row=row.line,
+                    column=name_column,
+                    value=shown(name),
+                    fix="check the name in the export",
+                )
+            )
         if is_lea_row:
             return {"cds": cds, "name": name}
         if self._direct_funded(row, cds):

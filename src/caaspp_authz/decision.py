@@ -1,8 +1,9 @@
 """The decision: ``can(user, action, resource)`` and ``decide(...)``.
 
-Deny by default: an action is allowed only when one of the checks below allows it. The checks
-read the catalog tables through the user's precomputed scopes; none names a role. Each action
-is one row of :data:`POLICY`: the resource kinds it takes and the check that decides it.
+Deny by default: an action is allowed only when one of the checks below (or, for grants and
+whole accounts, of :mod:`caaspp_authz._grants`) allows it. The checks read the catalog tables
+through the user's precomputed scopes; none names a role. Each action is one row of
+:data:`POLICY`: the resource kinds it takes and the check that decides it.
 
 A :class:`Decision` carries the rule IDs that decided it, a reason, and for a denial what would
 change the answer. Allowing decisions on the hot paths are shared constants, so ``can`` does
@@ -11,32 +12,37 @@ not allocate.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import attrs
 
-from caaspp_authz.accounts import Account, Assignment, RuleSet
+from caaspp_authz._access import may_be_assigned, student_check
+from caaspp_authz._answer import Action, Decision
+from caaspp_authz._answer import allow as _allow
+from caaspp_authz._answer import deny as _deny
+from caaspp_authz._answer import in_order as _in_order
+from caaspp_authz._grants import account_action, add_role, covers, governs, remove_role
+from caaspp_authz.accounts import Account, Assignment
 from caaspp_authz.catalog import (
-    GRANTS,
-    SUPERINTENDENT,
+    AT_TEST_SITES,
     Capability,
     Form,
     Permission,
+    Program,
     Role,
-    RoleLevel,
-    Where,
-    by_name,
-    highest,
+    scope_key,
 )
-from caaspp_authz.directory import GrantPower, User
-from caaspp_authz.orgs import Level, Organization
+from caaspp_authz.directory import User
+from caaspp_authz.errors import shown
+from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code
 from caaspp_authz.resources import (
+    Assessment,
     CustomGroup,
     Grant,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -51,81 +57,11 @@ __all__ = [
     "Decision",
     "actions_on",
     "can",
+    "covers",
     "decide",
     "governs",
+    "organization_need",
 ]
-
-
-class Action(enum.Enum):
-    """Every action a request may name (INTERFACES.md); ``Action("view_group")`` works too."""
-
-    VIEW_STUDENT_RESULTS = "view_student_results"
-    VIEW_GROUP = "view_group"
-    CREATE_GROUP = "create_group"
-    EDIT_GROUP = "edit_group"
-    DELETE_GROUP = "delete_group"
-    ASSIGN_GROUP = "assign_group"
-    CREATE_CUSTOM_GROUP = "create_custom_group"
-    EDIT_CUSTOM_GROUP = "edit_custom_group"
-    DELETE_CUSTOM_GROUP = "delete_custom_group"
-    VIEW_CUSTOM_GROUP = "view_custom_group"
-    CREATE_AGGREGATE_REPORT = "create_aggregate_report"
-    VIEW_AGGREGATE_REPORT = "view_aggregate_report"
-    EXPORT_AGGREGATE_REPORT = "export_aggregate_report"
-    MANAGE_RESOURCE_LINKS = "manage_resource_links"
-    ACCESS_TOOLS_FOR_TEACHERS = "access_tools_for_teachers"
-    UPLOAD_USERS = "upload_users"
-    UPLOAD_GROUPS = "upload_groups"
-    ADMINISTER_SUMMATIVE = "administer_summative"
-    ADMINISTER_ALTERNATE = "administer_alternate"
-    ADMINISTER_INTERIM = "administer_interim"
-    ADMINISTER_PRACTICE = "administer_practice"
-    ADMINISTER_ELPAC = "administer_elpac"
-    MANAGE_TEST_SETTINGS = "manage_test_settings"
-    HAND_SCORE_INTERIM = "hand_score_interim"
-    VIEW_COMPLETION_STATUS = "view_completion_status"
-    EDIT_ACCOUNT = "edit_account"
-    DEACTIVATE_ACCOUNT = "deactivate_account"
-    REACTIVATE_ACCOUNT = "reactivate_account"
-    RESET_PASSWORD = "reset_password"
-    DELETE_ACCOUNT = "delete_account"
-    ADD_ROLE = "add_role"
-    REMOVE_ROLE = "remove_role"
-
-    # Members are singletons compared by identity: hash them by identity too, in C, so that
-    # looking an action up in the policy table costs no Python-level call.
-    __hash__ = object.__hash__
-
-
-@attrs.frozen
-class Decision:
-    """The answer to a request: allowed or not, the rule IDs that decided it, and why.
-
-    ``fix`` says, for a denial, what would change the answer; it is ``None`` when allowed or
-    when nothing the user could do would.
-    """
-
-    allowed: bool
-    rules: tuple[str, ...]
-    reason: str
-    fix: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The decision line of the command-line format (INTERFACES.md)."""
-        return {
-            "allowed": self.allowed,
-            "rules": list(self.rules),
-            "reason": self.reason,
-            "fix": self.fix,
-        }
-
-
-def _allow(rules: tuple[str, ...], reason: str) -> Decision:
-    return Decision(True, rules, reason)
-
-
-def _deny(rules: tuple[str, ...], reason: str, fix: str | None = None) -> Decision:
-    return Decision(False, rules, reason, fix)
 
 
 Check = Callable[[User, Any], Decision]
@@ -155,19 +91,6 @@ def _holds(user: User, name: str, code: str) -> bool:
     return reach is not None and code in reach
 
 
-def _dormant(user: User, name: str, code: str) -> str | None:
-    """G10: an assignment that would allow this but is not in force (its forms are missing)."""
-    account = user.account
-    if account is None:
-        return None
-    covering = user.directory.tree.covering(code)
-    for a in _in_order(account.assignments):
-        carries = {p.value for p in a.role.permissions} | {c.value for c in a.role.capabilities}
-        if name in carries and a.org in covering and not account.in_force(a):
-            return _not_in_force(account, a)
-    return None
-
-
 def _missing_forms(account: Account, role: Role, forms: frozenset[Form]) -> str:
     """G10: the forms of ``forms`` not on file for the programs of ``role``, as text."""
     return ", ".join(
@@ -178,60 +101,51 @@ def _missing_forms(account: Account, role: Role, forms: frozenset[Form]) -> str:
     )
 
 
-def _not_in_force(account: Account, a: Assignment) -> str:
-    missing = _missing_forms(account, a.role, a.role.forms)
-    return f"`{a.role}` at `{a.org}` is not in force until these forms are on file: {missing}"
+def _with_forms(account: Account, assignments: list[Assignment]) -> Account:
+    """The account with every form the roles of ``assignments`` need on file (G10)."""
+    forms = {p: set(f) for p, f in account.forms.items()}
+    for a in assignments:
+        for p in a.role.programs:
+            forms.setdefault(p, set()).update(a.role.forms)
+    return attrs.evolve(account, forms=forms)
 
 
-def _dormant_grant(user: User, role: Role, code: str, *, primary: bool) -> Decision | None:
-    """G1, G10: a denial naming the forms whose absence alone keeps a grant row from the user."""
+def _for_want_of_forms(
+    user: User, entry: ActionRule, resource: object, denied: Decision
+) -> Decision:
+    """G10: a denial that missing forms cause names the forms, in any action.
+
+    The forms are the cause when the same request would be allowed were they on file: all the
+    user's assignments that are not in force are tried together (one more check, the usual
+    cost of such a denial), and when that opens the request, each alone, so that the denial
+    names the fewest forms that would do. Only the user's own assignments are named.
+    """
     account = user.account
-    assert account is not None  # decide() denies an unknown principal first
-    tree = user.directory.tree
-    for g in GRANTS:
-        if g.grantee != role.name or (primary and not g.may_grant_primary):
-            continue
-        if g.grantor == SUPERINTENDENT:
-            sup = account.superintendent_of
-            if sup is not None and _reaches(user, GrantPower(g, sup, Level.LEA), code):
-                missing = _missing_forms(account, role, g.grantor_forms)
-                return _deny(
-                    (g.rule, "G10"),
-                    f"`{user.email}` may designate `{role}` only with its forms on file",
-                    f"put these forms on file: {missing}",
-                )
-            continue
-        for a in account.assignments:
-            org = tree.get(a.org)
-            if (
-                a.role.name != g.grantor
-                or account.in_force(a)
-                or (g.grantor_primary_only and not a.primary)
-                or org is None
-                or not _reaches(user, GrantPower(g, a.org, org.level), code)
-            ):
-                continue
-            return _deny(
-                (g.rule, "G10"),
-                f"`{user.email}` holds no role in force that grants `{role}` at `{code}`",
-                _not_in_force(account, a),
-            )
-    return None
+    if account is None or len(user.in_force) == len(account.assignments):
+        return denied
+    dormant = [a for a in _in_order(account.assignments) if not account.in_force(a)]
 
+    def opens(tried: list[Assignment]) -> bool:
+        filled = user.directory._make_user(user.email, _with_forms(account, tried))
+        return entry.check(filled, resource).allowed
 
-def _in_order(assignments: tuple[Assignment, ...]) -> list[Assignment]:
-    """Assignments in a fixed order, so that a reason never depends on how a directory lists
-    them (P4: a user's access is the union of its assignments, in no order)."""
-    return sorted(assignments, key=lambda a: (a.role.name, a.org, a.primary))
+    if not opens(dormant):
+        return denied
+    alone = [[a] for a in dormant] if len(dormant) > 1 else []
+    tried = next((t for t in alone if opens(t)), dormant)
+    roles = " and ".join(f"`{a.role}` at `{a.org}`" for a in tried)
+    forms = "; ".join(_missing_forms(account, a.role, a.role.forms) for a in tried)
+    verb = "is" if len(tried) == 1 else "are"
+    return _deny(
+        (*denied.rules, "G10"),
+        f"{roles}, held by `{user.email}`, would allow it but {verb} not in force "
+        f"until these forms are on file: {forms}",
+        f"put these forms on file: {forms}",
+    )
 
 
 def _denied_over(user: User, name: str, code: str, rules: tuple[str, ...]) -> Decision:
-    """A denial for lack of ``name`` over ``code``, naming missing forms where that is why."""
-    dormant = _dormant(user, name, code)
-    if dormant is not None:
-        return _deny(
-            (*rules, "G10"), f"`{user.email}` holds no {name} in force over `{code}`", dormant
-        )
+    """A denial for lack of ``name`` over ``code`` (G10 names missing forms where they are why)."""
     return _deny(
         rules,
         f"`{user.email}` holds no {name} over `{code}`",
@@ -258,29 +172,20 @@ _ALLOW_GROUP = _allow(
 )
 
 
-def _student_allowance(user: User, student: Student) -> Decision | None:
-    """V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group.
-
-    The student must be the directory's: a value the directory does not hold for that SSID
-    (another school, or no such student) is unknown input and denied. That is checked only
-    before allowing, so a denial costs no lookup in the student index.
-    """
-    school = student.school
-    reach = user.reach
-    pii = reach.get(_PII)
-    if pii is not None and school in pii:
-        return _ALLOW_PII if _held(user, student) else None
-    if student.ssid in user.group_students:
-        held = reach.get(_PII_GROUP)
-        if held is not None and school in held:
-            return _ALLOW_GROUP if _held(user, student) else None
-    return None
-
-
 def _held(user: User, student: Student) -> bool:
     """Whether the directory holds this student (the same SSID at the same school)."""
     held = user.directory.students
     return student._home is held or held.get(student.ssid) == student
+
+
+_student_allowance: Callable[[User, Student], Decision | None] = student_check(
+    _ALLOW_PII, _ALLOW_GROUP, _held
+)
+"""V1, V2: PII covering the school, or PII_GROUP covering it and an assigned group.
+
+The student must be the directory's: a value the directory does not hold for that SSID
+(another school, or no such student) is unknown input and denied. That is checked only
+before allowing, so a denial costs no lookup in the student index."""
 
 
 def _view_student(user: User, student: Student) -> Decision:
@@ -293,11 +198,6 @@ def _view_student(user: User, student: Student) -> Decision:
             ("V1",), f"the directory holds no student `{student.ssid}` at `{student.school}`"
         )
     school = student.school
-    dormant = _dormant(user, _PII, school) or _dormant(user, _PII_GROUP, school)
-    if dormant is not None:
-        return _deny(
-            ("V1", "G10"), f"`{user.email}` holds no role in force over `{school}`", dormant
-        )
     return _deny(
         ("V1", "V2"),
         f"`{user.email}` holds no PII over school `{school}` and no assigned group with "
@@ -357,7 +257,11 @@ _edit_group = _manage_group(must_exist=True)
 
 
 def _assign_group(user: User, assignment: GroupAssignment) -> Decision:
-    """V3: GROUP_ADMIN over the school; the assignee holds a role in the group's LEA."""
+    """V3: GROUP_ADMIN over the school; the group would open something to the assignee.
+
+    V3 (revised decision): the assignee holds a role carrying PII_GROUP or PII over the
+    group's school, in force or not, its account active or not.
+    """
     key = assignment.group
     decided = _edit_group(user, key)
     if not decided.allowed:
@@ -366,19 +270,17 @@ def _assign_group(user: User, assignment: GroupAssignment) -> Decision:
     target = directory.account(assignment.to)
     if target is None:
         return _deny(("V3",), f"unknown account `{assignment.to}`")
-    school = directory.organization(key.school)
-    assert school is not None  # checked by _manage_group
-    if not any(
-        (org := directory.organization(a.org)) is not None and org.lea_code == school.lea_code
-        for a in target.assignments
-    ):
+    if not may_be_assigned(directory.tree, target, key.school):
         return _deny(
             ("V3",),
-            f"`{target.email}` holds no role in LEA `{school.lea_code}`",
-            f"assign groups only to users with a role in LEA `{school.lea_code}`",
+            f"the group would open nothing to `{target.email}`: it holds no role carrying "
+            f"PII_GROUP or PII over `{key.school}`",
+            "assign a group only to a user with a role carrying PII_GROUP or PII at its "
+            f"school {_org_text(user, key.school)}",
         )
     return _allow(
-        ("V3", "P2", "O4"), "holds GROUP_ADMIN over the school; the assignee is in its LEA"
+        ("V3", "P2", "O4"),
+        "holds GROUP_ADMIN over the school; the assignee holds a role the group opens to",
     )
 
 
@@ -393,11 +295,12 @@ def _custom_group(
 
         Creating and editing check the requested members; viewing checks the stored ones, so
         a group whose students the owner may no longer see (a group unassigned, a role gone)
-        stays closed; deleting reveals nothing and needs ownership only.
+        stays closed; deleting reveals nothing and needs ownership only (V4 decision; the
+        active account is checked before, G11), so an owner whose roles lapsed cleans up.
         """
         if group.owner != user.email:
             return _deny(("V4",), "custom groups are seen and changed by their owner only")
-        if not user.scopes.get(_PII_GROUP):
+        if members != "none" and not user.scopes.get(_PII_GROUP):
             return _deny(("V4", "P2"), f"`{user.email}` holds no PII_GROUP", "needs PII_GROUP")
         stored = user.directory.custom_group(group.owner, group.name)
         if create and stored is not None:
@@ -411,6 +314,8 @@ def _custom_group(
             if members == "stored" and stored is not None
             else frozenset()
         )
+        if members == "none":
+            return _allow(("V4", "G11"), "the user's own custom group: deleting needs ownership")
         if checked:
             for ssid in sorted(checked):
                 student = user.directory.student(ssid)
@@ -445,27 +350,142 @@ def _report(user: User, report: Report) -> Decision:
     return _allow(("V5", "P2", "O4"), f"holds {name} over every organization of the report")
 
 
-def _code_of(resource: object) -> str:
-    if isinstance(resource, ResourceLink):
-        return resource.organization
-    assert isinstance(resource, Organization)
-    return resource.cds
+_OVER_ORGANIZATION: Mapping[Action, tuple[str, tuple[str, ...]]] = {
+    Action.UPLOAD_GROUPS: (_GROUP_ADMIN, ("U5", "V3")),
+    Action.MANAGE_RESOURCE_LINKS: (Permission.INSTRUCTIONAL_RESOURCE_ADMIN.value, ("V6", "P2")),
+    Action.ADMINISTER_SUMMATIVE: (Capability.ADMINISTER_SUMMATIVE.value, ("T1",)),
+    Action.ADMINISTER_ALTERNATE: (Capability.ADMINISTER_ALTERNATE.value, ("T1",)),
+    Action.ADMINISTER_INTERIM: (Capability.ADMINISTER_INTERIM.value, ("T1",)),
+    Action.ADMINISTER_PRACTICE: (Capability.ADMINISTER_PRACTICE.value, ("T1",)),
+    Action.ADMINISTER_ELPAC: (Capability.ADMINISTER_ELPAC.value, ("T1",)),
+    Action.HAND_SCORE_INTERIM: (Capability.HAND_SCORE_INTERIM.value, ("T3",)),
+    Action.UPLOAD_USERS: (Capability.UPLOAD_USERS.value, ("G9",)),
+}
+"""Actions over an organization needing one permission or capability there (O4), and the
+rules that name it; the two per-program actions are in :data:`_PER_PROGRAM`."""
+
+_PER_PROGRAM: Mapping[tuple[Action, Program, Assessment], str] = {
+    **{
+        (Action.MANAGE_TEST_SETTINGS, p, Assessment.ALL): scope_key(
+            Capability.MANAGE_TEST_SETTINGS, p
+        )
+        for p in Program
+    },
+    **{
+        (Action.VIEW_COMPLETION_STATUS, p, Assessment.ALL): scope_key(
+            Capability.VIEW_COMPLETION_STATUS, p
+        )
+        for p in Program
+    },
+    **{
+        (Action.VIEW_COMPLETION_STATUS, p, Assessment.INTERIM): scope_key(
+            Capability.VIEW_INTERIM_COMPLETION_STATUS, p
+        )
+        for p in Program
+    },
+}
+"""T2, T3: the scope key a per-program request needs, by action, program and assessment. A
+bare organization asks for CAASPP and every report; ``manage_test_settings`` has no
+``interim`` row (the key does not apply to it)."""
+
+_PROGRAM_RULES: Mapping[Action, tuple[str, ...]] = {
+    Action.MANAGE_TEST_SETTINGS: ("T2",),
+    Action.VIEW_COMPLETION_STATUS: ("T3",),
+}
+
+_SITE_ONLY = frozenset(Action(c.value) for c in AT_TEST_SITES)
+"""T1: the actions a request may ask only at a test site."""
 
 
-def _over_org(name: str, rules: tuple[str, ...], kinds: tuple[type, ...]) -> ActionRule:
-    """V6, T1–T3, G9, U5: ``name`` held at an organization covering the resource's (O4)."""
-    allowed = _allow((*rules, "O4"), f"holds {name} over the organization")
+def organization_need(action: Action, resource: object) -> tuple[str, CDSCode] | None:
+    """What an action over an organization needs (O4, T1–T3, G9, U5, V6): the permission or
+    capability scope key, and the organization it must cover; ``None`` when the resource is
+    not one the action takes (or names an ``assessment`` the action does not have)."""
+    if isinstance(resource, Organization):
+        code, program, assessment = resource.cds, Program.CAASPP, Assessment.ALL
+    elif isinstance(resource, ProgramScope):
+        code, program, assessment = resource.cds, resource.program, resource.assessment
+    elif isinstance(resource, ResourceLink):
+        code, program, assessment = resource.organization, Program.CAASPP, Assessment.ALL
+    else:
+        return None
+    found = _OVER_ORGANIZATION.get(action)
+    if found is not None:
+        return found[0], code
+    key = _PER_PROGRAM.get((action, program, assessment))
+    return None if key is None else (key, code)
+
+
+_SAMPLE: Mapping[type, object] = {
+    Organization: Organization(CDSCode("00000000000000"), "", Level.LEA),
+    ResourceLink: ResourceLink(CDSCode("00000000000000")),
+}
+"""One value of each plain kind, to read an action's scope key for it once."""
+
+
+def _code_of(resource: Any) -> CDSCode:
+    """The code of a plain organization resource: an Organization's or a ResourceLink's."""
+    code: CDSCode = resource.organization if type(resource) is ResourceLink else resource.cds
+    return code
+
+
+def _over_org(action: Action, kinds: tuple[type, ...]) -> ActionRule:
+    """V6, T1–T3, G9, U5: a permission or capability held over the organization (O4).
+
+    T1: an ``administer_*`` request on an LEA that is not a test site is denied: tests are
+    given at schools and direct-funded charters. T2, T3: the per-program actions need the
+    capability for the requested program (CAASPP by default).
+    """
+    rules = (
+        _OVER_ORGANIZATION[action][1] if action in _OVER_ORGANIZATION else _PROGRAM_RULES[action]
+    )
+    rules_o4 = (*rules, "O4")
+    site_only = action in _SITE_ONLY
+    allowed = {
+        key: _allow(rules_o4, f"holds {key} over the organization")
+        for key in {v[0] for v in _OVER_ORGANIZATION.values()} | set(_PER_PROGRAM.values())
+    }
+
+    plain = Organization if Organization in kinds else ResourceLink
+    plain_key = organization_need(action, _SAMPLE[plain])
+    assert plain_key is not None
+    key0 = plain_key[0]
+    allow0 = allowed[key0]
 
     def quick(user: User, resource: object) -> Decision | None:
-        return allowed if _holds(user, name, _code_of(resource)) else None
+        if type(resource) is plain:  # the common resource: no program, no assessment
+            key, code, allow = key0, _code_of(resource), allow0
+        else:
+            need = organization_need(action, resource)
+            if need is None:
+                return None
+            key, code = need
+            allow = allowed[key]
+        reach = user.reach.get(key)
+        if reach is None or code not in reach:
+            return None
+        # T1: a known code that is not an LEA's is a test site (O2); only an LEA's code can
+        # name an organization that is not one (a direct-funded charter's is a school code).
+        if site_only and is_lea_code(code) and not user.directory.tree.is_test_site(code):
+            return None
+        return allow
 
     def check(user: User, resource: object) -> Decision:
-        code = _code_of(resource)
+        need = organization_need(action, resource)
+        if need is None:  # T2: `assessment` belongs to view_completion_status only
+            return _deny(rules, f"`{action.value}` does not take `assessment: interim`")
+        key, code = need
         if user.directory.organization(code) is None:
             return _deny(rules, f"unknown organization `{code}`")
-        if _holds(user, name, code):
-            return allowed
-        return _denied_over(user, name, code, rules)
+        if site_only and not user.directory.tree.is_test_site(code):
+            return _deny(
+                ("T1",),
+                f"`{code}` is an LEA, not a test site: tests are given at its schools",
+                "ask about a school of the LEA (a role held at the LEA reaches each of them)",
+            )
+        if _holds(user, key, code):
+            return allowed[key]
+        return _denied_over(user, key, code, rules)
 
     return ActionRule(kinds, check, quick)
 
@@ -485,205 +505,10 @@ def _anywhere(name: str, rules: tuple[str, ...], kinds: tuple[type, ...]) -> Act
     return ActionRule(kinds, check, quick)
 
 
-# --- G1–G8: grants and accounts --------------------------------------------------------------
-
-
-def _reaches(user: User, power: GrantPower, code: str) -> bool:
-    """Whether a grant row reaches organization ``code`` from where it is held (G2, G3)."""
-    where = power.rule.where
-    tree = user.directory.tree
-    if where is Where.HOLDER:
-        return code == power.holder
-    in_schools = power.holder_level is Level.LEA and tree.site_in(code, power.holder)
-    if where is Where.SCHOOLS:
-        return in_schools
-    return code == power.holder or in_schools
-
-
-def _site_grantor(power: GrantPower) -> bool:
-    """G5: whether the grant row is held through a site-level role (also at a charter, O3)."""
-    grantor = power.rule.grantor
-    return grantor != SUPERINTENDENT and by_name(grantor).level is RoleLevel.SCHOOL
-
-
-def governs(user: User, role: Role, code: str, *, primary: bool = False) -> GrantPower | None:
-    """The grant row by which the user may grant ``role`` at ``code`` (G6), or ``None``.
-
-    G1/G3/G4: a row of the grant matrix for a role the user holds in force, reaching ``code``;
-    R7: only a row that may grant primary grants a primary; G5: a site grant power does not
-    grant a role the user holds at another organization.
-    """
-    account = user.account
-    if account is None:
-        return None
-    primary = primary and role.has_primary
-    for power in user.grant_powers:
-        rule = power.rule
-        if rule.grantee != role.name or not _reaches(user, power, code):
-            continue
-        if primary and not rule.may_grant_primary:
-            continue
-        if rule.grantor_forms and not all(
-            account.has_forms(p, rule.grantor_forms) for p in role.programs
-        ):
-            continue
-        if _site_grantor(power) and any(
-            a.role == role and a.org != code for a in account.assignments
-        ):  # G5
-            continue
-        return power
-    return None
-
-
-_ACCOUNT_ACTION_RULES = ("G8", "G6")
-
-
-def _account_action(*, self_allowed: bool) -> Callable[[User, Account], Decision]:
-    def check(user: User, target: Account) -> Decision:
-        """G7, G8: act on an account when governing every role it holds; self password reset."""
-        current = user.directory.account(target.email)
-        if current is None:
-            return _deny(("G8",), f"unknown account `{target.email}`")
-        if self_allowed and current.email == user.email:
-            return _allow(("G7",), "every active user may reset its own password")
-        if current.superintendent_of is not None:
-            return _deny(
-                ("G8", "R6"),
-                f"`{current.email}` is the superintendent of `{current.superintendent_of}`, "
-                "whom no role governs",
-            )
-        if not current.assignments:
-            return _deny(
-                _ACCOUNT_ACTION_RULES,
-                f"`{current.email}` holds no role, so no one else governs it",
-            )
-        for a in _in_order(current.assignments):
-            if governs(user, a.role, a.org, primary=a.primary) is None:
-                return _deny(
-                    _ACCOUNT_ACTION_RULES,
-                    f"`{user.email}` does not govern `{a.role}` at `{a.org}` held by "
-                    f"`{current.email}`",
-                    "an account is acted on by whoever may grant every role it holds",
-                )
-        return _allow(
-            ("G8", "G6", "G7") if self_allowed else _ACCOUNT_ACTION_RULES,
-            "governs every role the account holds",
-        )
-
-    return check
-
-
-def _grant_checks(user: User, grant: Grant) -> Decision | None:
-    directory = user.directory
-    org = directory.organization(grant.organization)
-    if org is None:
-        return _deny(("G2",), f"unknown organization `{grant.organization}`")
-    role = grant.role
-    if not role.may_be_held_at(
-        lea=org.level is Level.LEA, test_site=directory.tree.is_test_site(org.cds)
-    ):
-        return _deny(
-            ("R2",), f"`{role}` is not held at `{org.cds}`: it is a {role.level.value} role"
-        )
-    return None
-
-
-def _add_role(user: User, grant: Grant) -> Decision:
-    """G1–G6, R5, R7, E2–E5, G11: whether the user may grant this role here to this account."""
-    problem = _grant_checks(user, grant)
-    if problem is not None:
-        return problem
-    role, code = grant.role, grant.organization
-    primary = grant.primary and role.has_primary
-    power = governs(user, role, code, primary=primary)
-    if power is None:
-        dormant = _dormant_grant(user, role, code, primary=primary)
-        if dormant is not None:
-            return dormant
-        return _deny(
-            ("G3", "G1", "G2", "G5", "G6"),
-            f"`{user.email}` may not grant `{role}`{' as primary' if primary else ''} at `{code}`",
-            "ask a coordinator who may grant it there (see the grant matrix, G3)",
-        )
-    directory = user.directory
-    target = directory.account(grant.to)
-    if primary:
-        holder = directory.primaries.get((code, role.name))
-        if holder is not None and holder != grant.to:
-            return _deny(
-                ("R7",),
-                f"`{holder}` is already the primary `{role}` at `{code}`",
-                "remove the current primary first, or grant a secondary",
-            )
-    if target is not None and directory.rule_set is RuleSet.ONE_ROLE_PER_EMAIL:
-        others = [a for a in _in_order(target.assignments) if a.role != role]
-        same_site = [a for a in others if a.org == code]
-        if same_site:
-            top = highest([role, *(a.role for a in same_site)])
-            return _deny(
-                ("E4",),
-                f"`{target.email}` already holds `{same_site[0].role}` at `{code}`",
-                f"grant only `{top}`, the highest" if top else "use a different e-mail address",
-            )
-        if others:
-            return _deny(
-                ("E3",),
-                f"`{target.email}` holds `{others[0].role}`; one account holds one role",
-                "use a different e-mail address for this role",
-            )
-    if role.needs_credential and not grant.credentialed and not (target and target.credentialed):
-        return _deny(
-            ("R5",),
-            f"`{role}` must be held by a licensed or credentialed employee",
-            "attest the credential with `credentialed: true`",
-        )
-    rules = (power.rule.rule, "G6") if power.rule.rule != "G3" else ("G3", "G6")
-    if target is not None and not target.active:
-        return _allow(
-            (*rules, "G11"), "may grant the role here; the grant reactivates the account"
-        )
-    return _allow(rules, f"may grant `{role}` at `{code}`")
-
-
-def _remove_role(user: User, grant: Grant) -> Decision:
-    """G6: removing a role needs exactly the power to grant it there."""
-    problem = _grant_checks(user, grant)
-    if problem is not None:
-        return problem
-    target = user.directory.account(grant.to)
-    if target is None:
-        return _deny(("G6",), f"unknown account `{grant.to}`")
-    held = next(
-        (a for a in target.assignments if a.role == grant.role and a.org == grant.organization),
-        None,
-    )
-    if held is None:
-        return _deny(
-            ("G6",), f"`{target.email}` holds no `{grant.role}` at `{grant.organization}`"
-        )
-    if governs(user, held.role, held.org, primary=held.primary) is None:
-        return _deny(
-            ("G6",),
-            f"`{user.email}` does not govern `{held.role}` at `{held.org}`",
-            "ask whoever may grant that role there",
-        )
-    return _allow(("G6",), f"governs `{held.role}` at `{held.org}`")
-
-
 # --- the policy table ------------------------------------------------------------------------
 
 _ORG = (Organization,)
-_CAP_RULES: Mapping[Capability, tuple[str, ...]] = {
-    Capability.ADMINISTER_SUMMATIVE: ("T1",),
-    Capability.ADMINISTER_ALTERNATE: ("T1",),
-    Capability.ADMINISTER_INTERIM: ("T1",),
-    Capability.ADMINISTER_PRACTICE: ("T1",),
-    Capability.ADMINISTER_ELPAC: ("T1",),
-    Capability.MANAGE_TEST_SETTINGS: ("T2",),
-    Capability.HAND_SCORE_INTERIM: ("T3",),
-    Capability.VIEW_COMPLETION_STATUS: ("T3",),
-    Capability.UPLOAD_USERS: ("G9",),
-}
+_ORG_OR_SCOPE = (Organization, ProgramScope)
 
 POLICY: Mapping[Action, ActionRule] = {
     Action.VIEW_STUDENT_RESULTS: ActionRule((Student,), _view_student, _student_allowance),
@@ -707,21 +532,24 @@ POLICY: Mapping[Action, ActionRule] = {
     Action.CREATE_AGGREGATE_REPORT: ActionRule((Report,), _report),
     Action.VIEW_AGGREGATE_REPORT: ActionRule((Report,), _report),
     Action.EXPORT_AGGREGATE_REPORT: ActionRule((Report,), _report),
-    Action.MANAGE_RESOURCE_LINKS: _over_org(
-        Permission.INSTRUCTIONAL_RESOURCE_ADMIN.value, ("V6", "P2"), (ResourceLink,)
-    ),
+    Action.MANAGE_RESOURCE_LINKS: _over_org(Action.MANAGE_RESOURCE_LINKS, (ResourceLink,)),
     Action.ACCESS_TOOLS_FOR_TEACHERS: _anywhere(
         Permission.DL_END_USER.value, ("V7", "P2"), (ToolsForTeachers,)
     ),
-    Action.UPLOAD_GROUPS: _over_org(_GROUP_ADMIN, ("U5", "V3"), _ORG),
-    **{Action(cap.value): _over_org(cap.value, rules, _ORG) for cap, rules in _CAP_RULES.items()},
-    Action.EDIT_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
-    Action.DEACTIVATE_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
-    Action.REACTIVATE_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
-    Action.DELETE_ACCOUNT: ActionRule((Account,), _account_action(self_allowed=False)),
-    Action.RESET_PASSWORD: ActionRule((Account,), _account_action(self_allowed=True)),
-    Action.ADD_ROLE: ActionRule((Grant,), _add_role),
-    Action.REMOVE_ROLE: ActionRule((Grant,), _remove_role),
+    **{a: _over_org(a, _ORG) for a in _OVER_ORGANIZATION if a is not Action.MANAGE_RESOURCE_LINKS},
+    **{a: _over_org(a, _ORG_OR_SCOPE) for a in _PROGRAM_RULES},
+    **{
+        a: ActionRule((Account,), account_action(a))
+        for a in (
+            Action.EDIT_ACCOUNT,
+            Action.DEACTIVATE_ACCOUNT,
+            Action.REACTIVATE_ACCOUNT,
+            Action.DELETE_ACCOUNT,
+            Action.RESET_PASSWORD,
+        )
+    },
+    Action.ADD_ROLE: ActionRule((Grant,), add_role),
+    Action.REMOVE_ROLE: ActionRule((Grant,), remove_role),
 }
 """Every action, the resource kinds it takes, and the check that decides it."""
 
@@ -735,25 +563,46 @@ def decide(user: User, action: Action, resource: object) -> Decision:
     """Decide a request; deny by default. Typed but unknown input is denied, never raised on.
 
     G11: an inactive account may do nothing; G10 is applied in the user's scopes, where an
-    assignment whose forms are not on file grants nothing.
+    assignment whose forms are not on file grants nothing, and a denial that missing forms
+    cause names them. A decision is taken on one directory, the user's: the user must be the
+    very object its directory holds (not a copy, nor one of another directory), and a student
+    must be that directory's own or equal to it (a student of another directory is denied). An action that is not an :class:`Action`
+    (a string) is a programming error and raises ``TypeError``.
     """
     entry = POLICY.get(action)
     if entry is None:
-        return _deny((), f"`{action}` is not an action")
+        return _deny((), f"`{_not_an_action(action)}` is not an action")
+    directory = user.directory
     if user.account is None:
         return _deny(("E1",), f"there is no account `{user.email}`")
-    if not user.active:
+    if directory._users.get(user.email) is not user:
+        return _deny(
+            (),
+            "the user is not its directory's own",
+            "take the user from `Directory.user(email)` of the directory decided on",
+        )
+    if user not in directory._active:
         return _deny(
             ("G11",),
             f"`{user.email}` is inactive and may do nothing",
             "reactivate the account: a password reset, a role granted one by one, or an upload",
         )
     if isinstance(resource, Unknown):
-        return _deny((), f"{resource}")
+        return _deny(resource.rules, f"{resource}", resource.fix)
     if not isinstance(resource, entry.kinds):
         kinds = " or ".join(k.__name__ for k in entry.kinds)
-        return _deny((), f"`{action.value}` acts on a {kinds}, not on `{resource!r}`")
-    return entry.check(user, resource)
+        return _deny((), f"`{action.value}` acts on a {kinds}, not on {_kind_of(resource)}")
+    home = resource._home if type(resource) is Student else None
+    if home is not directory.students and home is not None:  # by identity: dicts compare equal
+        return _deny(
+            ("V1",),
+            "the student is of another directory than the user",
+            "take the user and the student from the same directory",
+        )
+    decided = entry.check(user, resource)
+    if decided.allowed:
+        return decided
+    return _for_want_of_forms(user, entry, resource, decided)  # G10, in any action
 
 
 def can(user: User, action: Action, resource: object) -> bool:
@@ -763,9 +612,47 @@ def can(user: User, action: Action, resource: object) -> bool:
     denial on a hot path builds no explanation.
     """
     entry = POLICY.get(action)
-    if entry is None or not user.active or not isinstance(resource, entry.kinds):
-        return False  # not an action; no account (E1) or inactive (G11); unknown or wrong kind
+    if entry is None:
+        _not_an_action(action)
+        return False
+    directory = user.directory
+    if (
+        user not in directory._active  # not the directory's own active user (E1, G11)
+        or not isinstance(resource, entry.kinds)  # unknown or wrong kind
+    ):
+        return False
+    if (
+        resource.__class__ is Student  # `__class__`: measurably faster here than `type()`
+        and resource._home is not directory.students
+        and resource._home is not None
+    ):
+        return False  # a student of another directory (V1)
     quick = entry.quick
     if quick is not None:
         return quick(user, resource) is not None
     return entry.check(user, resource).allowed
+
+
+def _not_an_action(action: object) -> str:
+    """The text of a genuine :class:`Action` the policy lacks; ``TypeError`` for anything else.
+
+    A string such as ``"view_student_results"`` is a programming error, not a denial.
+    """
+    if isinstance(action, Action):
+        return action.value
+    if isinstance(action, str):
+        try:
+            hint = f"`Action.{Action(action).name}`"
+        except ValueError:
+            hint = "an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`"
+        raise TypeError(f"the action must be {hint}, not the string `{shown(action)}`")
+    raise TypeError(
+        "the action must be an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`, "
+        f"not a {type(action).__name__}"
+    )
+
+
+def _kind_of(resource: object) -> str:
+    """A resource's kind for a denial, without its contents (no personal data)."""
+    name = type(resource).__name__
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
+from caaspp_authz._access import may_be_assigned, student_check
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, email_rule_problems
 from caaspp_authz.catalog import GRANTS, SUPERINTENDENT, GrantRule
-from caaspp_authz.errors import DirectoryError, Problem, Severity
+from caaspp_authz.errors import DirectoryError, Problem, Severity, shown
 from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree
 from caaspp_authz.resources import SUBJECTS, CustomGroup, Group, GroupKey, Student
 
@@ -36,7 +37,7 @@ class GrantPower:
     holder_level: Level
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, init=False)
 class User:
     """An account as the decision sees it: its in-force scopes, precomputed (O4, P4, G10, G11).
 
@@ -45,11 +46,16 @@ class User:
     holding covers (O4: an LEA and each of its schools). Decisions read ``reach``, so a scope
     check is one set lookup and trusts nothing a caller put on a resource. Equal sets are
     shared between users. A user the directory does not know has no account and may do nothing.
+
+    Fail closed: a ``User`` is made by its directory only (:meth:`Directory.user`). Calling
+    ``User(...)`` or ``attrs.evolve(user, ...)`` raises ``TypeError``, so no caller can make
+    up scopes or reach; and a decision allows only the very object its directory holds for
+    that e-mail (a copy is denied).
     """
 
     email: Email
     account: Account | None
-    directory: Directory = attrs.field(repr=False)
+    directory: Directory
     active: bool
     scopes: Mapping[str, frozenset[CDSCode]]
     reach: Mapping[str, frozenset[CDSCode]]
@@ -58,6 +64,44 @@ class User:
     groups: frozenset[GroupKey]
     group_students: frozenset[str]
     custom_sources: frozenset[str]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            "a User is made by its directory: take it from `Directory.user(email)`; it cannot "
+            "be built or evolved"
+        )
+
+    @classmethod
+    def _made(
+        cls,
+        email: Email,
+        account: Account | None,
+        directory: Directory,
+        *,
+        scopes: Mapping[str, frozenset[CDSCode]],
+        reach: Mapping[str, frozenset[CDSCode]],
+        in_force: tuple[Assignment, ...],
+        grant_powers: tuple[GrantPower, ...],
+        groups: frozenset[GroupKey],
+        group_students: frozenset[str],
+        custom_sources: frozenset[str],
+    ) -> User:
+        """The directory's own constructor (see the class docstring)."""
+        self = object.__new__(cls)
+        self.__attrs_init__(
+            email=email,
+            account=account,
+            directory=directory,
+            active=account is not None and account.active,
+            scopes=scopes,
+            reach=reach,
+            in_force=in_force,
+            grant_powers=grant_powers,
+            groups=groups,
+            group_students=group_students,
+            custom_sources=custom_sources,
+        )
+        return self
 
     def scope(self, name: str) -> frozenset[CDSCode]:
         """Where the user holds a permission or capability, by its value (``"PII"``)."""
@@ -68,7 +112,10 @@ class User:
         return code in self.reach.get(name, _EMPTY)
 
     def __repr__(self) -> str:
-        return f"User({self.email!r})"
+        # No personal data: not even the e-mail (a repr ends up in logs and tracebacks).
+        known = "an account" if self.account is not None else "no account"
+        state = "active" if self.active else "inactive"
+        return f"<User: {known}, {state}, {len(self.in_force)} role(s) in force>"
 
 
 @attrs.frozen(eq=False)
@@ -86,6 +133,9 @@ class Directory:
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
     _users: dict[Email, User] = attrs.field(factory=dict, repr=False)
+    _active: set[User] = attrs.field(factory=set, repr=False)
+    """The directory's own users of active accounts, by identity: ``can`` and ``decide`` allow
+    no other user (G11; and a copy, or a user of another directory, is not in it)."""
     _sets: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     _reaches: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     # Reverse indexes for the queries (caaspp_authz.queries), filled once by build.
@@ -153,6 +203,8 @@ class Directory:
         held: dict[str, dict[CDSCode, list[Email]]] = {}
         for email in account_map:
             user = directory._users[email] = directory._make_user(email)
+            if user.active:
+                directory._active.add(user)
             for name, codes in user.scopes.items():
                 by_org = held.setdefault(name, {})
                 for code in codes:
@@ -187,16 +239,20 @@ class Directory:
         return self.custom_groups.get((Email(owner.strip().lower()), name))
 
     def user(self, email: str) -> User:
-        """The :class:`User` for an e-mail; one the directory does not know may do nothing."""
+        """The :class:`User` for an e-mail; one the directory does not know may do nothing.
+
+        A decision is taken on one directory: take users from the directory whose students,
+        groups and accounts you ask about, again after each reload. The object returned for
+        an account is the directory's own; ``can`` and ``decide`` deny any other.
+        """
         key = Email(email.strip().lower())
         found = self._users.get(key)
         if found is not None:
             return found
-        return User(
-            email=key,
-            account=None,
-            directory=self,
-            active=False,
+        return User._made(
+            key,
+            None,
+            self,
             scopes={},
             reach={},
             in_force=(),
@@ -204,6 +260,19 @@ class Directory:
             groups=frozenset(),
             group_students=frozenset(),
             custom_sources=frozenset(),
+        )
+
+    def owns(self, user: User) -> bool:
+        """Whether ``user`` is this directory's own :class:`User` (the very object, not a copy)."""
+        return self._users.get(user.email) is user
+
+    def __repr__(self) -> str:
+        # Counts, never contents: a repr ends up in logs and tracebacks (no personal data).
+        return (
+            f"<Directory: {len(self.tree.organizations)} organization(s), "
+            f"{len(self.accounts)} account(s), {len(self.students)} student(s), "
+            f"{len(self.groups)} group(s), {len(self.custom_groups)} custom group(s), "
+            f"{len(self.warnings)} warning(s), rule set {self.rule_set.value}>"
         )
 
     def users(self) -> Iterator[User]:
@@ -222,15 +291,16 @@ class Directory:
             self._reaches[held] = found
         return found
 
-    def _make_user(self, email: Email) -> User:
-        account = self.accounts[email]
+    def _make_user(self, email: Email, account: Account | None = None) -> User:
+        """The user of ``email``; with ``account``, of that account in its place (the decision
+        asks, for G10, what a user could do with its forms on file)."""
+        if account is None:
+            account = self.accounts[email]
         in_force = tuple(a for a in account.assignments if account.in_force(a))  # G10
         scopes: dict[str, set[CDSCode]] = {}
         for a in in_force:
-            for p in a.role.permissions:
-                scopes.setdefault(p.value, set()).add(a.org)
-            for c in a.role.capabilities:
-                scopes.setdefault(c.value, set()).add(a.org)
+            for name in a.role.scope_keys:  # P2, T1–T3: per program where the catalog says
+                scopes.setdefault(name, set()).add(a.org)
         held = {name: self._shared(frozenset(codes)) for name, codes in scopes.items()}
         powers: list[GrantPower] = []
         for a in in_force:
@@ -257,11 +327,10 @@ class Directory:
                 ):
                     sources |= group.students
                     break
-        return User(
-            email=email,
-            account=account,
-            directory=self,
-            active=account.active,
+        return User._made(
+            email,
+            account,
+            self,
             scopes=held,
             reach={name: self._reach_of(codes) for name, codes in held.items()},
             in_force=in_force,
@@ -388,16 +457,16 @@ def _students(
     for s in students:
         ssid = s.ssid
         if ssid in found:
-            where = f"student `{ssid}`"
-            problems.append(Problem("V1", f"SSID `{ssid}` is listed twice", where=where))
+            where = f"student `{shown(ssid)}`"
+            problems.append(Problem("V1", f"SSID `{shown(ssid)}` is listed twice", where=where))
             continue
         if not (len(ssid) == 10 and ssid.isdigit() and ssid.isascii()):
-            where = f"student `{ssid}`"
+            where = f"student `{shown(ssid)}`"
             problems.append(
-                Problem("U5", f"SSID `{ssid}` is not 10 digits", where=where, value=ssid)
+                Problem("U5", f"SSID `{shown(ssid)}` is not 10 digits", where=where, value=ssid)
             )
         if s.school not in orgs:
-            where = f"student `{ssid}`"
+            where = f"student `{shown(ssid)}`"
             problems.append(
                 Problem(
                     "V1",
@@ -407,8 +476,12 @@ def _students(
                 )
             )
             continue
+        if s._home is not None:  # another directory's value: this directory keeps its own
+            s = Student(s.ssid, s.school)
         found[ssid] = s
-        object.__setattr__(s, "_home", found)  # see Student._home; a cache, never trusted alone
+        # Student._home: the directory's own students are known by identity, and a student of
+        # another directory (yesterday's, say) is told apart from one of this directory.
+        object.__setattr__(s, "_home", found)
     return found
 
 
@@ -458,7 +531,7 @@ def _groups(
         for ssid in sorted(g.students):
             if ssid not in students:
                 problems.append(
-                    Problem("V3", f"student `{ssid}` is not in the directory", where=where)
+                    Problem("V3", f"student `{shown(ssid)}` is not in the directory", where=where)
                 )
         for email in sorted(g.users):
             account = accounts.get(email)
@@ -466,16 +539,27 @@ def _groups(
                 problems.append(
                     Problem("V3", f"user `{email}` has no account", where=where, value=email)
                 )
-            elif not _in_lea(tree, account, school.lea_code):
+            elif not may_be_assigned(tree, account, g.key.school):
+                # V3 (revised): an assignment that stopped qualifying stays and opens nothing.
                 problems.append(
                     Problem(
                         "V3",
-                        f"user `{email}` holds no role in LEA `{school.lea_code}`",
+                        f"user `{email}` holds no role carrying PII_GROUP or PII over the "
+                        "group's school: the assignment opens nothing",
+                        severity=Severity.WARNING,
                         where=where,
                         value=email,
                     )
                 )
     return found
+
+
+def _every(user: User, student: Student) -> bool:
+    return True
+
+
+_sees = student_check(True, True, _every)
+"""V1: whether a user views a student's results (the decision's own check)."""
 
 
 def _stale_custom_groups(directory: Directory) -> list[Problem]:
@@ -484,16 +568,13 @@ def _stale_custom_groups(directory: Directory) -> list[Problem]:
     A warning, not a refusal: an assigned group or a role can go after the custom group was
     made. Viewing such a group is denied until it is edited back within the owner's sources.
     """
-    from caaspp_authz.decision import sees_student  # the V1 check; decision imports us
-
     problems: list[Problem] = []
     for c in directory.custom_groups.values():
         owner = directory.user(c.owner)
         outside = sorted(
             ssid
             for ssid in c.students
-            if ssid not in owner.custom_sources
-            or not sees_student(owner, directory.students[ssid])
+            if ssid not in owner.custom_sources or not _sees(owner, directory.students[ssid])
         )
         if outside:
             problems.append(
@@ -502,20 +583,11 @@ def _stale_custom_groups(directory: Directory) -> list[Problem]:
                     f"holds {len(outside)} student(s) its owner may not take from its assigned "
                     f"groups, such as `{outside[0]}`; viewing it is denied",
                     severity=Severity.WARNING,
-                    where=f"custom group `{c.name}` of `{c.owner}`",
+                    where=f"custom group `{shown(c.name)}` of `{c.owner}`",
                     fix="edit the custom group to the students of the owner's assigned groups",
                 )
             )
     return problems
-
-
-def _in_lea(tree: OrgTree, account: Account, lea: CDSCode) -> bool:
-    """V3 (decision): an assignee holds at least one role in the group's LEA."""
-    for a in account.assignments:
-        org = tree.get(a.org)
-        if org is not None and org.lea_code == lea:
-            return True
-    return False
 
 
 def _custom_groups(
@@ -526,7 +598,7 @@ def _custom_groups(
 ) -> dict[tuple[Email, str], CustomGroup]:
     found: dict[tuple[Email, str], CustomGroup] = {}
     for c in custom_groups:
-        where = f"custom group `{c.name}` of `{c.owner}`"
+        where = f"custom group `{shown(c.name)}` of `{c.owner}`"
         if (c.owner, c.name) in found:
             problems.append(Problem("V4", "the custom group is listed twice", where=where))
             continue
@@ -536,9 +608,6 @@ def _custom_groups(
         for ssid in sorted(c.students):
             if ssid not in students:
                 problems.append(
-                    Problem("V4", f"student `{ssid}` is not in the directory", where=where)
+                    Problem("V4", f"student `{shown(ssid)}` is not in the directory", where=where)
                 )
     return found
-
-
-in_lea = _in_lea

@@ -9,6 +9,7 @@ Where many things are wrong at once (a directory, an upload file), the error car
 from __future__ import annotations
 
 import enum
+import reprlib
 from collections.abc import Iterable
 
 import attrs
@@ -22,7 +23,42 @@ __all__ = [
     "RequestError",
     "Severity",
     "UnknownRole",
+    "shown",
 ]
+
+SHOWN = 80
+"""How many characters of a value an error or a denial echoes (:func:`shown`)."""
+_VALUE_LIMIT = 200
+_MESSAGE_LIMIT = 2000
+
+
+def shown(value: object, limit: int = SHOWN) -> str:
+    """``value`` as text for a message, at most ``limit`` characters and its true length.
+
+    Every value a message echoes goes through this, so a 50 MB field is never echoed back:
+    ``shown("x" * 10**6)`` is the first 80 characters, an ellipsis and ``(1000000 characters)``.
+    Text is shown as it is; anything else as its ``repr``, shortened at any depth (a list
+    nested 100,000 deep is shown, not a ``RecursionError``).
+    """
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and value.bit_length() > 200:  # repr fails past 4,300 digits
+        return f"<a number of about {int(value.bit_length() * 0.30103) + 1} digits>"
+    else:
+        short = reprlib.Repr()
+        short.maxlevel, short.maxstring, short.maxother = 3, limit, limit
+        text = short.repr(value)  # bounded in depth and length, whatever the nesting
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _bounded_value(value: str | None) -> str | None:
+    return None if value is None else shown(value, _VALUE_LIMIT)
+
+
+def _bounded_message(message: str) -> str:
+    return shown(message, _MESSAGE_LIMIT)
 
 
 class Severity(enum.Enum):
@@ -38,16 +74,19 @@ class Problem:
 
     ``where`` names the record in words (``account `a@b.org```, ``organization 3``) for JSON
     directories; ``row`` is the spreadsheet row (the header is row 1) for upload files.
+    ``where``, ``column``, ``value`` and ``fix`` keep at most 200 characters and ``message``
+    2,000 (then an ellipsis and the true length, :func:`shown`), so no problem echoes a huge
+    field back.
     """
 
     rule: str
-    message: str
+    message: str = attrs.field(converter=_bounded_message)
     severity: Severity = Severity.ERROR
-    where: str | None = None
+    where: str | None = attrs.field(default=None, converter=_bounded_value)
     row: int | None = None
-    column: str | None = None
-    value: str | None = None
-    fix: str | None = None
+    column: str | None = attrs.field(default=None, converter=_bounded_value)
+    value: str | None = attrs.field(default=None, converter=_bounded_value)
+    fix: str | None = attrs.field(default=None, converter=_bounded_value)
 
     @property
     def is_error(self) -> bool:

@@ -15,7 +15,7 @@ from typing import NewType
 
 import attrs
 
-from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem
+from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem, shown
 
 __all__ = [
     "CDSCode",
@@ -39,37 +39,38 @@ def parse_cds(text: object) -> CDSCode:
     """Check a CDS code and return it as a :class:`CDSCode` (O2, O5).
 
     Raises :class:`~caaspp_authz.errors.InvalidCDSCode` with a message naming the likely cause:
-    a spreadsheet's scientific notation, a decimal point, or lost leading zeros.
+    a spreadsheet's scientific notation, a decimal point, or lost leading zeros. The message
+    echoes at most 80 characters of the text (:func:`~caaspp_authz.errors.shown`).
     """
     if not isinstance(text, str):  # JSON may hand over a number: say so, do not crash
-        raise InvalidCDSCode(repr(text), f"a CDS code must be text, not `{text!r}`")
+        raise InvalidCDSCode(shown(text), f"a CDS code must be text, not `{shown(text)}`")
     value = text.strip()
     if _DIGITS14.fullmatch(value) and value.isascii():
         return CDSCode(value)
     if _SCIENTIFIC.fullmatch(value):
         raise InvalidCDSCode(
             text,
-            f"CDS code `{text}` is in scientific notation: a spreadsheet turned it into a number "
+            f"CDS code `{shown(text)}` is in scientific notation: a spreadsheet turned it into a number "
             "and its last digits are lost; re-enter the 14 digits with the column formatted as text",
         )
     if _DECIMAL.fullmatch(value):
         raise InvalidCDSCode(
             text,
-            f"CDS code `{text}` has a decimal point: a spreadsheet formatted it as a number; "
+            f"CDS code `{shown(text)}` has a decimal point: a spreadsheet formatted it as a number; "
             "re-enter the 14 digits with the column formatted as text",
         )
     if value.isdigit() and value.isascii() and len(value) < 14:
         missing = 14 - len(value)
         raise InvalidCDSCode(
             text,
-            f"CDS code `{text}` has {len(value)} digits, not 14: {missing} leading zero(s) were "
+            f"CDS code `{shown(text)}` has {len(value)} digits, not 14: {missing} leading zero(s) were "
             f"probably lost; did you mean `{value.zfill(14)}`?",
         )
     if value.isdigit() and value.isascii():
-        raise InvalidCDSCode(text, f"CDS code `{text}` has {len(value)} digits, not 14")
+        raise InvalidCDSCode(text, f"CDS code `{shown(text)}` has {len(value)} digits, not 14")
     if not value:
         raise InvalidCDSCode(text, "the CDS code is empty")
-    raise InvalidCDSCode(text, f"CDS code `{text}` is not 14 digits")
+    raise InvalidCDSCode(text, f"CDS code `{shown(text)}` is not 14 digits")
 
 
 def is_lea_code(code: str) -> bool:

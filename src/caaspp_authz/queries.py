@@ -22,14 +22,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any, TypeVar, overload
 
-from caaspp_authz.catalog import ROLES, Capability, Permission, Role, Where, by_name
-from caaspp_authz.decision import POLICY, Action, can, governs, sees_student
+from caaspp_authz.catalog import AT_TEST_SITES, ROLES, Permission, Role, Where, by_name
+from caaspp_authz.decision import POLICY, Action, can, governs, organization_need, sees_student
 from caaspp_authz.directory import Directory, GrantPower, User
 from caaspp_authz.errors import RequestError
 from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, is_lea_code
 from caaspp_authz.resources import (
     CustomGroup,
     GroupKey,
+    ProgramScope,
     ResourceLink,
     Student,
     ToolsForTeachers,
@@ -45,11 +46,14 @@ _GROUP_ADMIN = Permission.GROUP_ADMIN.value
 _DL_END_USER = Permission.DL_END_USER.value
 _EMPTY: frozenset[Any] = frozenset()
 
-_OVER_ORGANIZATION: Mapping[Action, str] = {
-    Action.UPLOAD_GROUPS: _GROUP_ADMIN,  # U5, V3
-    **{Action(c.value): c.value for c in Capability},  # T1–T3, G9
-}
-"""The actions decided by a permission or capability over an organization (O4)."""
+_OVER_ORGANIZATION: frozenset[Action] = frozenset(
+    a for a, rule in POLICY.items() if Organization in rule.kinds
+)
+"""The actions decided by a permission or capability over an organization (O4, T1–T3, G9,
+U5); :func:`~caaspp_authz.decision.organization_need` says which, for each resource."""
+
+_SITE_ONLY = frozenset(Action(c.value) for c in AT_TEST_SITES)
+"""T1: the actions asked only at a test site."""
 
 _GROUP_ACTIONS = (
     Action.VIEW_GROUP,
@@ -60,8 +64,9 @@ _GROUP_ACTIONS = (
 
 
 def _acts(user: User) -> bool:
-    """E1, G11: only a known, active account may do anything."""
-    return user.account is not None and user.active
+    """E1, G11: only a known, active account may do anything, and only the directory's own
+    user object (as ``can`` checks it)."""
+    return user in user.directory._active
 
 
 def _covered(user: User, name: str) -> frozenset[CDSCode]:
@@ -70,7 +75,11 @@ def _covered(user: User, name: str) -> frozenset[CDSCode]:
 
 
 def _sees(user: User, student: Student) -> bool:
-    """V1, V2: PII over the student's school, or PII_GROUP there and an assigned group."""
+    """V1, V2: PII over the student's school, or PII_GROUP there and an assigned group; a
+    student of another directory than the user's is denied (as ``can`` denies it)."""
+    home = student._home
+    if home is not None and home is not user.directory.students:
+        return False
     return sees_student(user, student)
 
 
@@ -139,11 +148,21 @@ def _filter_groups(user: User, action: Action, items: Sequence[Any]) -> list[Any
 
 
 def _filter_organizations(user: User, action: Action, items: Sequence[Any]) -> list[Any]:
-    """T1–T3, G9, U5: a capability or permission over the organization (O4)."""
-    covered = _covered(user, _OVER_ORGANIZATION[action])
-    if not covered:
-        return []
-    return [o for o in items if isinstance(o, Organization) and o.cds in covered]
+    """T1–T3, G9, U5: a capability or permission over the organization (O4); T1: at a test
+    site; T2, T3: for the program (and assessment) the resource names."""
+    site = user.directory.tree.is_test_site if action in _SITE_ONLY else None
+    reach = user.reach
+    found = []
+    for o in items:
+        if not isinstance(o, (Organization, ProgramScope)):
+            continue
+        need = organization_need(action, o)
+        if need is None:
+            continue
+        covered = reach.get(need[0])
+        if covered and need[1] in covered and (site is None or site(need[1])):
+            found.append(o)
+    return found
 
 
 def _filter_links(user: User, action: Action, items: Sequence[Any]) -> list[Any]:
@@ -276,6 +295,8 @@ def _who_student(directory: Directory, action: Action, resource: object) -> set[
     PII_GROUP at the school or LEA."""
     if not isinstance(resource, Student) or directory.students.get(resource.ssid) != resource:
         return set()
+    if resource._home is not None and resource._home is not directory.students:
+        return set()  # a student of another directory (as `can` denies it)
     where = directory.tree.covering(resource.school)
     found = _held(directory, _PII, where)
     groups = directory.groups_by_student.get(resource.ssid, ())
@@ -311,9 +332,12 @@ def _who_organization(directory: Directory, action: Action, resource: object) ->
         code: str = resource.organization
         name = Permission.INSTRUCTIONAL_RESOURCE_ADMIN.value
     else:
-        if not isinstance(resource, Organization):
+        need = organization_need(action, resource)
+        if need is None or not isinstance(resource, POLICY[action].kinds):
             return set()
-        code, name = resource.cds, _OVER_ORGANIZATION[action]
+        name, code = need
+        if action in _SITE_ONLY and not directory.tree.is_test_site(code):
+            return set()  # T1: tests are given at test sites
     if directory.tree.get(code) is None:
         return set()
     return _held(directory, name, directory.tree.covering(code))

@@ -9,22 +9,25 @@ action on it is denied, never raised on.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 
 import attrs
 
 from caaspp_authz.accounts import Email
-from caaspp_authz.catalog import Role
-from caaspp_authz.orgs import CDSCode
+from caaspp_authz.catalog import Program, Role
+from caaspp_authz.orgs import CDSCode, Organization
 
 __all__ = [
     "SUBJECTS",
+    "Assessment",
     "CustomGroup",
     "Grant",
     "Group",
     "GroupAssignment",
     "GroupKey",
     "GroupRef",
+    "ProgramScope",
     "Report",
     "Resource",
     "ResourceLink",
@@ -122,6 +125,37 @@ class ResourceLink:
     organization: CDSCode
 
 
+class Assessment(enum.Enum):
+    """Which completion status reports a request asks for (T3)."""
+
+    ALL = "all"
+    """Every completion status report of the program."""
+    INTERIM = "interim"
+    """Interim assessment completion status only (what IA Administrator Only sees)."""
+
+
+@attrs.frozen
+class ProgramScope:
+    """An organization seen for one program (T2, T3): the resource of ``manage_test_settings``
+    and ``view_completion_status``, the request format's ``{"organization": CDS, "program":
+    ..., "assessment": ...}``.
+
+    A bare :class:`~caaspp_authz.orgs.Organization` asks the same as this with the defaults:
+    CAASPP, the program of the guides that describe both actions, and every report.
+    ``assessment`` applies to ``view_completion_status`` only; ``manage_test_settings`` denies
+    a scope that names ``interim``.
+    """
+
+    organization: Organization
+    program: Program = Program.CAASPP
+    assessment: Assessment = Assessment.ALL
+
+    @property
+    def cds(self) -> CDSCode:
+        """The organization's CDS code."""
+        return self.organization.cds
+
+
 @attrs.frozen
 class ToolsForTeachers:
     """Tools for Teachers itself (V7)."""
@@ -144,10 +178,16 @@ class Grant:
 
 @attrs.frozen
 class Unknown:
-    """Something a request named that the directory does not hold; always denied."""
+    """Something a request named that the directory does not hold; always denied.
+
+    ``rules`` and ``fix`` go into the denial: a role name that is no spelling of the catalog
+    names R4 and suggests the closest role, as an upload row does.
+    """
 
     kind: str
     value: str
+    rules: tuple[str, ...] = ()
+    fix: str | None = None
 
     def __str__(self) -> str:
         return f"unknown {self.kind} `{self.value}`"

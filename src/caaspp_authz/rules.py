@@ -26,7 +26,7 @@ RULES: Mapping[str, str] = MappingProxyType(
         "R4": "Upload role names match a spelling exactly; near misses suggest the closest",
         "R5": "Test examiner roles need a licensed or credentialed employee",
         "R6": "The superintendent is a principal that designates LEA coordinators",
-        "R7": "At most one primary LEA coordinator per LEA and program",
+        "R7": "At most one primary LEA coordinator per LEA and program, held in any state",
         # 3. CERS permissions
         "P1": "The six CERS and Tools for Teachers permissions",
         "P2": "Role to permissions (Tables B.1, B.2)",
@@ -35,28 +35,28 @@ RULES: Mapping[str, str] = MappingProxyType(
         # 4. CERS and Tools for Teachers
         "V1": "View a student's results: PII over the school, or PII_GROUP and an assigned group",
         "V2": "Administrators, examiners and Educator—Roster see nothing until a group is assigned",
-        "V3": "Assigned student groups: GROUP_ADMIN manages and assigns; who sees a group",
-        "V4": "Custom groups: the owner's own, from its assigned groups; 200-student limit",
+        "V3": "Assigned student groups: GROUP_ADMIN manages and assigns to users it opens to",
+        "V4": "Custom groups: the owner's own, from its assigned groups; the owner deletes",
         "V5": "Custom aggregate reports need CUSTOM_AGGREGATE_REPORTER over every organization",
         "V6": "Instructional-resource links need INSTRUCTIONAL_RESOURCE_ADMIN there",
         "V7": "Tools for Teachers needs DL_END_USER, anywhere",
         "V8": "IA Administrator Only sees interim results in CERS (supersedes the older note)",
         # 5. Test administration
-        "T1": "Who administers summative, alternate, interim, practice and ELPAC tests",
-        "T2": "Who assigns and verifies student test settings and condition codes",
-        "T3": "Interim hand scoring and completion status reports",
+        "T1": "Who administers summative, alternate, interim, practice and ELPAC tests, at test sites",
+        "T2": "Who assigns and verifies student test settings, per program",
+        "T3": "Interim hand scoring; completion status per program, interim-only for IA",
         # 6. Grants
-        "G1": "The superintendent designates LEA coordinators; the primary adds secondaries",
+        "G1": "The superintendent designates LEA coordinators, with no forms; the primary adds secondaries",
         "G2": "Accounts and roles are created only within the actor's own LEA, at or below it",
         "G3": "The grant matrix",
         "G4": "Educator—District is granted only by an LEA coordinator",
         "G5": "A site coordinator may not grant the role it holds at a different site",
         "G6": "Governing an assignment is the power to grant it; removing a role needs it",
-        "G7": "Who resets whose password; a reset reactivates an inactive account",
-        "G8": "Account-wide actions need governing every role the account holds",
+        "G7": "Password resets: covering one role of an active account, every role of an inactive one",
+        "G8": "Account-wide actions need covering every role the account holds",
         "G9": "Upload files: LEA coordinators for their LEA, site coordinators for their school",
-        "G10": "Security forms on file per program; without them an assignment grants nothing",
-        "G11": "An inactive account may do nothing; a grant or reset reactivates it",
+        "G10": "Security forms per program; without them a role grants nothing; denials name them",
+        "G11": "An inactive account may do nothing; reactivating it needs covering its roles",
         # 7. One e-mail, one account
         "E1": "The e-mail address is the account, compared case-insensitively",
         "E2": "One account may hold the same role at several organizations",
@@ -65,6 +65,7 @@ RULES: Mapping[str, str] = MappingProxyType(
         "E5": "An upload that leaves one e-mail with two different roles does not validate",
         "E6": "The part of an e-mail after its last dot is at most 10 characters",
         "E7": "Rule sets: `one-role-per-email` (E2–E5) or `multi-role`",
+        "E8": "The e-mail rules span both programs: one TOMS login for CAASPP and ELPAC",
         # 8. Upload files
         "U1": "The TOMS user upload: six columns in order",
         "U2": "A file is validated whole before it is applied; every problem is reported",
@@ -72,6 +73,8 @@ RULES: Mapping[str, str] = MappingProxyType(
         "U4": "A later upload overrides a role previously assigned within that organization",
         "U5": "The CERS student group upload",
         "U6": "An upload row granting a credentialed role is the uploader's attestation",
+        "U7": "An upload row's names and phone replace an account's only when the uploader covers it",
+        "U8": "The CERS group file as the reporting platform checks it",
     }
 )
 """Every rule ID of the rulebook and its short title, in the rulebook's order."""

@@ -4,11 +4,16 @@
 missing field) with where it is and raises one :class:`~caaspp_authz.errors.DirectoryError`;
 then :meth:`Directory.build <caaspp_authz.directory.Directory.build>` checks the rulebook. A
 directory is loaded whole or not at all.
+
+The JSON text is read strictly (``caaspp_authz._json``): a key twice in one object, a number
+longer than 64 characters, ``NaN`` and nesting too deep for the reader are refused with a
+problem saying which. No message echoes more than a bounded part of a value
+(:func:`~caaspp_authz.errors.shown`). A name or phone number beginning with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return loads with a warning: a spreadsheet would run it as a formula.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,6 +21,8 @@ from typing import Any, TypeVar
 
 import attrs
 
+from caaspp_authz._json import JsonProblem
+from caaspp_authz._json import loads as _loads
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
 from caaspp_authz.catalog import Form, Program, resolve_role
 from caaspp_authz.directory import Directory
@@ -27,6 +34,7 @@ from caaspp_authz.errors import (
     Problem,
     Severity,
     UnknownRole,
+    shown,
 )
 from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code, parse_cds
 from caaspp_authz.resources import CustomGroup, Group, GroupKey, Student
@@ -35,6 +43,8 @@ __all__ = ["FORMAT", "dump_directory", "load_directory"]
 
 FORMAT = 1
 T = TypeVar("T")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""The first characters that make a spreadsheet run a cell as a formula."""
 
 
 class _Reader:
@@ -44,8 +54,8 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def fail(self, rule: str, where: str, message: str, value: object = None, **kw: Any) -> None:
-        shown = None if value is None else str(value)
-        self.problems.append(Problem(rule, message, where=where, value=shown, **kw))
+        text = None if value is None else shown(value)
+        self.problems.append(Problem(rule, message, where=where, value=text, **kw))
 
     def field(self, item: Mapping[str, Any], name: str, where: str, kind: type[T]) -> T | None:
         if name not in item:
@@ -53,7 +63,7 @@ class _Reader:
             return None
         value = item[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.fail("U2", where, f"field `{name}` must be {kind.__name__}, not `{value!r}`")
+            self.fail("U2", where, f"field `{name}` must be {kind.__name__}, not `{shown(value)}`")
             return None
         return value
 
@@ -67,14 +77,27 @@ class _Reader:
         self, parse: Callable[[str], T], text: object, where: str, column: str
     ) -> T | None:
         if not isinstance(text, str):
-            self.fail("U2", where, f"field `{column}` must be text, not `{text!r}`")
+            self.fail("U2", where, f"field `{column}` must be text, not `{shown(text)}`")
             return None
         try:
             return parse(text)
         except (InvalidCDSCode, InvalidEmail, UnknownRole) as exc:
             fix = getattr(exc, "suggestion", None)
-            self.fail(exc.rule, where, str(exc.args[0]), text, column=column, fix=fix)
+            self.fail(exc.rule, where, shown(str(exc.args[0]), 300), text, column=column, fix=fix)
             return None
+
+    def formula(self, where: str, column: str, value: str) -> None:
+        """Warn on a value a spreadsheet would run as a formula (written out to a CSV file)."""
+        if value.startswith(FORMULA_STARTS):
+            self.fail(
+                "U3",
+                where,
+                f"`{column}` begins with `{value[0]!r}`: a spreadsheet would run it as a formula",
+                value,
+                column=column,
+                severity=Severity.WARNING,
+                fix="check the value; files the library writes escape it",
+            )
 
     def items(self, data: Mapping[str, Any], name: str, *, required: bool) -> list[Any]:
         value = data.get(name)
@@ -99,15 +122,17 @@ def load_directory(source: str | os.PathLike[str] | Mapping[str, Any]) -> Direct
     else:
         path = Path(source)
         try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            data = _loads(path.read_text(encoding="utf-8-sig"))
         except OSError as exc:
-            raise DirectoryError([Problem("U2", f"cannot read `{path}`: {exc.strerror}")]) from exc
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DirectoryError([Problem("U2", f"`{path}` is not JSON: {exc}")]) from exc
-        except RecursionError:
             raise DirectoryError(
-                [Problem("U2", f"`{path}` is nested too deeply to read")]
+                [Problem("U2", f"cannot read `{shown(str(path))}`: {exc.strerror}")]
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise DirectoryError(
+                [Problem("U2", f"`{shown(str(path))}` is not UTF-8 text: {exc.reason}")]
             ) from None
+        except JsonProblem as exc:
+            raise DirectoryError([Problem("U2", f"`{shown(str(path))}` {exc}")]) from None
     if not isinstance(data, Mapping):
         raise DirectoryError([Problem("U2", "a directory is a JSON object")])
     return _read(data)
@@ -119,12 +144,14 @@ def _read(data: Mapping[str, Any]) -> Directory:
     if type(version) is not int or version != FORMAT:  # not `true`, not `1.0`
         r.fail("U2", "the directory", f"`format` must be {FORMAT}", data.get("format"))
     rule_set = RuleSet.ONE_ROLE_PER_EMAIL
-    if data.get("rule_set") is not None:
-        try:
-            rule_set = RuleSet(data["rule_set"])
-        except ValueError:
+    given = data.get("rule_set")
+    if given is not None:
+        known = {s.value: s for s in RuleSet}
+        if isinstance(given, str) and given in known:
+            rule_set = known[given]
+        else:
             names = ", ".join(f"`{s.value}`" for s in RuleSet)
-            r.fail("E7", "the directory", f"`rule_set` must be one of {names}", data["rule_set"])
+            r.fail("E7", "the directory", f"`rule_set` must be one of {names}", given)
 
     orgs: list[Organization] = []
     for i, item in enumerate(r.items(data, "organizations", required=True), start=1):
@@ -179,7 +206,9 @@ def _students(r: _Reader, items: list[Any]) -> list[Student]:
             continue
         if type(school_text) is not str and not isinstance(school_text, str):
             r.fail(
-                "U2", f"student `{ssid}`", f"field `school` must be text, not `{school_text!r}`"
+                "U2",
+                f"student `{shown(ssid)}`",
+                f"field `school` must be text, not `{shown(school_text)}`",
             )
             continue
         school = schools.get(school_text)
@@ -189,7 +218,9 @@ def _students(r: _Reader, items: list[Any]) -> list[Student]:
             except InvalidCDSCode as exc:
                 bad[school_text] = str(exc)
         if school is None:
-            r.fail("O5", f"student `{ssid}`", bad[school_text], school_text, column="school")
+            r.fail(
+                "O5", f"student `{shown(ssid)}`", bad[school_text], school_text, column="school"
+            )
             continue
         students.append(Student(ssid, school))
     return students
@@ -204,6 +235,7 @@ def _org(r: _Reader, item: Any, where: str) -> list[Organization]:
     if code is None or name is None:
         return []
     where = f"organization `{code}`"
+    r.formula(where, "name", name)
     level_text = r.opt(item, "level", where, str, "")
     lea_text = item.get("lea")
     if level_text not in ("", "lea", "school"):
@@ -234,21 +266,25 @@ def _forms(r: _Reader, item: Any, where: str) -> dict[Program, frozenset[Form]]:
         r.fail("G10", where, "`forms` must be an object of program → list of forms")
         return {}
     forms: dict[Program, frozenset[Form]] = {}
+    programs = {p.value: p for p in Program}
+    kinds = {f.value: f for f in Form}
     for program_text, names in item.items():
-        try:
-            program = Program(program_text)
-        except ValueError:
-            r.fail("R1", where, f"`{program_text}` is not a program (CAASPP or ELPAC)")
+        program = programs.get(program_text) if isinstance(program_text, str) else None
+        if program is None:
+            r.fail("R1", where, f"`{shown(program_text)}` is not a program (CAASPP or ELPAC)")
             continue
         if not isinstance(names, list):
             r.fail("G10", where, f"the forms of {program_text} must be a list")
             continue
         found: set[Form] = set()
         for name in names:
-            try:
-                found.add(Form(name))
-            except ValueError:
-                r.fail("G10", where, f"`{name}` is not a form (agreement or affidavit)", name)
+            form = kinds.get(name) if isinstance(name, str) else None
+            if form is None:
+                r.fail(
+                    "G10", where, f"`{shown(name)}` is not a form (agreement or affidavit)", name
+                )
+                continue
+            found.add(form)
         forms[program] = frozenset(found)
     return forms
 
@@ -262,6 +298,9 @@ def _account(r: _Reader, item: Any, where: str) -> list[Account]:
         return []
     where = f"account `{email}`"
     names = {k: r.field(item, k, where, str) for k in ("first_name", "last_name", "phone")}
+    for column, value in names.items():
+        if value is not None and not (column == "phone" and _phone_like(value)):
+            r.formula(where, column, value)
     sup_text = item.get("superintendent_of")
     sup = None if sup_text is None else r.convert(parse_cds, sup_text, where, "superintendent_of")
     assignments: list[Assignment] = []
@@ -284,7 +323,7 @@ def _account(r: _Reader, item: Any, where: str) -> list[Account]:
             r.fail(
                 "R3",
                 rwhere,
-                f"`{role_item['role']}` is a legacy name of `{role}`",
+                f"`{shown(role_item['role'])}` is a legacy name of `{role}`",
                 role_item["role"],
                 severity=Severity.WARNING,
                 fix=f"write `{role}`",
@@ -332,6 +371,7 @@ def _group(r: _Reader, item: Any, where: str) -> list[Group]:
     users = _emails(r, item.get("users", []), where, "users")
     if name is None or school is None or year is None or subject is None:
         return []
+    r.formula(where, "name", name)
     return [Group(GroupKey(school, year, name), subject, students, users)]
 
 
@@ -344,7 +384,13 @@ def _custom(r: _Reader, item: Any, where: str) -> list[CustomGroup]:
     students = _ssids(r, item.get("students", []), where)
     if owner is None or name is None:
         return []
+    r.formula(where, "name", name)
     return [CustomGroup(owner, name, students)]
+
+
+def _phone_like(value: str) -> bool:
+    """A telephone number as people write one (``+1 213-555-0100``): no formula warning."""
+    return bool(value) and all(c.isdigit() or c in " +-().x" for c in value)
 
 
 def dump_directory(directory: Directory) -> dict[str, Any]:

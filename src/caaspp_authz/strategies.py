@@ -8,7 +8,8 @@ Every strategy follows Hypothesis' own API style: plural names, keyword-only par
 :class:`hypothesis.errors.InvalidArgument` for bad arguments. :func:`directories` always draws
 a directory that :meth:`Directory.build <caaspp_authz.directory.Directory.build>` accepts.
 
-This module imports Hypothesis (the ``test`` extra); the rest of the library never imports it.
+This module imports Hypothesis (install the ``hypothesis`` extra: ``pip install
+'caaspp-authz[hypothesis]'``); the rest of the library never imports it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+try:
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+except ModuleNotFoundError as _missing:  # the `hypothesis` extra is not installed
+    raise ModuleNotFoundError(
+        "caaspp_authz.strategies needs Hypothesis: pip install 'caaspp-authz[hypothesis]'",
+        name="hypothesis",
+    ) from _missing
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
 from caaspp_authz.catalog import ROLES, Form, Program, Role, RoleLevel, Where, by_name
@@ -26,11 +33,13 @@ from caaspp_authz.directory import Directory, User
 from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code
 from caaspp_authz.resources import (
     SUBJECTS,
+    Assessment,
     CustomGroup,
     Grant,
     Group,
     GroupAssignment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -374,6 +383,7 @@ _REPORT_ACTIONS = actions_on(Report)
 _ACCOUNT_ACTIONS = actions_on(Account)
 _GRANT_ACTIONS = actions_on(Grant)
 _ORG_ACTIONS = actions_on(Organization)
+_SCOPE_ACTIONS = actions_on(ProgramScope)
 
 
 def _new_email(draw: st.DrawFn) -> Email:
@@ -490,7 +500,11 @@ def _resource(
     assert action in _ORG_ACTIONS
     chosen = code()
     org = directory.organization(chosen)
-    return org if org is not None else Unknown("organization", chosen)
+    if org is None:
+        return Unknown("organization", chosen)
+    if action in _SCOPE_ACTIONS and draw(st.booleans()):  # T2, T3: a program, an assessment
+        return ProgramScope(org, _pick(draw, list(Program)), _pick(draw, list(Assessment)))
+    return org
 
 
 def requests(directory: Directory) -> st.SearchStrategy[tuple[User, Action, object]]:

@@ -14,11 +14,14 @@ from typing import Any
 import attrs
 
 from caaspp_authz import Action, can
+from caaspp_authz.catalog import Program
+from caaspp_authz.decision import POLICY
 from caaspp_authz.directory import Directory, User
 from caaspp_authz.export._model import (
     EXPORTED,
     GROUP_PERMISSIONS,
     ORGANIZATION_ACTIONS,
+    REPORT_ACTIONS,
     Check,
     Plan,
     Verdict,
@@ -26,7 +29,9 @@ from caaspp_authz.export._model import (
 )
 from caaspp_authz.orgs import CDSCode, Level, Organization
 from caaspp_authz.resources import (
+    Assessment,
     GroupKey,
+    ProgramScope,
     Report,
     ResourceLink,
     Student,
@@ -35,11 +40,6 @@ from caaspp_authz.resources import (
 )
 
 UNKNOWN_CODE = CDSCode("99999999999999")
-REPORTS = (
-    Action.CREATE_AGGREGATE_REPORT,
-    Action.VIEW_AGGREGATE_REPORT,
-    Action.EXPORT_AGGREGATE_REPORT,
-)
 
 
 def users(directory: Directory) -> list[User]:
@@ -62,14 +62,24 @@ def resources(directory: Directory, action: Action) -> list[object]:
         return [*directory.groups, *fresh, GroupKey(UNKNOWN_CODE, 2026, "Nowhere")]
     if action is Action.ACCESS_TOOLS_FOR_TEACHERS:
         return [ToolsForTeachers()]
-    if action is Action.MANAGE_RESOURCE_LINKS:
-        return [*(ResourceLink(c) for c in codes), ResourceLink(UNKNOWN_CODE)]
-    if action in REPORTS:
+    if action in REPORT_ACTIONS:
         singles = [Report((c,)) for c in [*codes, UNKNOWN_CODE]]
         pairs = [Report((a, b)) for a, b in zip(codes, codes[1:] + codes[:1], strict=True)]
         return [*singles, *pairs, Report(())]
     assert action in ORGANIZATION_ACTIONS
-    return [*orgs, Organization(UNKNOWN_CODE, "Unknown", Level.LEA)]
+    kinds = POLICY[action].kinds
+    if ResourceLink in kinds:
+        return [*(ResourceLink(c) for c in codes), ResourceLink(UNKNOWN_CODE)]
+    unknown = Organization(UNKNOWN_CODE, "Unknown", Level.LEA)
+    found: list[object] = [*orgs, unknown]
+    if ProgramScope in kinds:  # T2, T3: each program and assessment
+        found += [
+            ProgramScope(o, program, assessment)
+            for o in [*orgs, unknown]
+            for program in Program
+            for assessment in Assessment
+        ]
+    return found
 
 
 @attrs.frozen

@@ -21,7 +21,7 @@ from caaspp_authz import (
     Student,
     User,
 )
-from caaspp_authz.directory import in_lea
+from caaspp_authz._access import may_be_assigned
 from caaspp_authz.strategies import directories, requests
 
 Request = tuple[User, Action, object]
@@ -43,8 +43,8 @@ def rebuild(
 ) -> Directory:
     """The same directory with its accounts replaced or changed; groups keep valid assignees.
 
-    An assignee that no longer holds a role in its group's LEA (V3) is taken off the group:
-    that only takes access away from it.
+    An assignee the group no longer opens anything to (V3) is taken off the group: that only
+    takes access away from it.
     """
     new = list(directory.accounts.values()) if accounts is None else list(accounts)
     if change is not None:
@@ -54,13 +54,7 @@ def rebuild(
         attrs.evolve(
             g,
             users=frozenset(
-                u
-                for u in g.users
-                if in_lea(
-                    directory.tree,
-                    by_email[u],
-                    directory.tree.organizations[g.key.school].lea_code,
-                )
+                u for u in g.users if may_be_assigned(directory.tree, by_email[u], g.key.school)
             ),
         )
         for g in directory.groups.values()
@@ -103,3 +97,12 @@ def touched(directory: Directory, resource: object) -> list[str]:
     if isinstance(resource, Grant):
         return [resource.organization]
     return []
+
+
+def same_resource(directory: Directory, resource: object) -> object:
+    """The resource as ``directory`` holds it: a student of another directory (V1) becomes the
+    directory's record for its SSID, or a value built by hand, verified against it."""
+    if isinstance(resource, Student):
+        own = directory.student(resource.ssid)
+        return own if own == resource else Student(resource.ssid, resource.school)
+    return resource

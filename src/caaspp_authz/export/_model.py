@@ -16,11 +16,11 @@ from collections.abc import Mapping
 
 import attrs
 
-from caaspp_authz.catalog import Capability, Permission, Role
-from caaspp_authz.decision import Action
+from caaspp_authz.catalog import AT_TEST_SITES, ROLES, Permission, Role
+from caaspp_authz.decision import POLICY, Action, actions_on, organization_need
 from caaspp_authz.directory import Directory
-from caaspp_authz.orgs import Organization
-from caaspp_authz.resources import GroupKey, Report, ResourceLink, Student, ToolsForTeachers
+from caaspp_authz.orgs import CDSCode, Level, Organization
+from caaspp_authz.resources import GroupKey, Report, ResourceLink, Student
 
 __all__ = [
     "EXPORTED",
@@ -29,14 +29,19 @@ __all__ = [
     "LIBRARY_ONLY",
     "ORGANIZATION_ACTIONS",
     "PLATFORM",
+    "REPORT_ACTIONS",
+    "SITE_KEYS",
     "SITE_ONLY",
     "Check",
     "Plan",
     "Verdict",
     "decode",
     "encode",
+    "engine_name",
     "group_id",
     "holding_names",
+    "organization_permission",
+    "plain_permission",
     "plan",
     "role_id",
 ]
@@ -90,37 +95,75 @@ def group_id(key: GroupKey) -> str:
     return f"{encode(key.school)}|{key.school_year}|{encode(key.name)}"
 
 
+def engine_name(key: str) -> str:
+    """The engine's name of a scope key: ``PII`` → ``pii``, ``manage_test_settings:ELPAC`` →
+    ``manage_test_settings_elpac``."""
+    return key.lower().replace(":", "_")
+
+
+def _keys() -> tuple[str, ...]:
+    """P2, T1–T3, G9: every scope key a role of the catalog may carry, permissions first."""
+    carried = set().union(*(r.scope_keys for r in ROLES))
+    first = [p.value for p in Permission]
+    return (*first, *sorted(carried - set(first)))
+
+
+HELD: Mapping[str, str] = {k: engine_name(k) for k in _keys()}
+"""Every scope key of the catalog (``"PII"``, ``"manage_test_settings:ELPAC"``) → its engine
+name; the keys are those of :attr:`Role.scope_keys <caaspp_authz.catalog.Role.scope_keys>`."""
+
+
 def holding_names() -> tuple[str, ...]:
-    """P1, T1–T3, G9: every permission and capability a role may carry, as engine names."""
-    return (*(p.value.lower() for p in Permission), *(c.value for c in Capability))
+    """P1, T1–T3, G9: every scope key a role may carry, as engine names."""
+    return tuple(HELD.values())
 
 
-HELD: Mapping[str, str] = {
-    **{p.value: p.value.lower() for p in Permission},
-    **{c.value: c.value for c in Capability},
-}
-"""A catalog value (``"PII"``, ``"upload_users"``) → its engine name (``pii``, ``upload_users``)."""
+_SAMPLES: tuple[object, ...] = (
+    Organization(CDSCode("00000000000000"), "", Level.LEA),
+    ResourceLink(CDSCode("00000000000000")),
+)
 
 
-def _held(name: Permission | Capability) -> str:
-    return HELD[name.value]
+def _plain_need(action: Action) -> str | None:
+    for sample in _SAMPLES:
+        if isinstance(sample, POLICY[action].kinds):
+            need = organization_need(action, sample)
+            if need is not None:
+                return need[0]
+    return None
 
 
-ORGANIZATION_ACTIONS: Mapping[Action, str] = {
-    Action.MANAGE_RESOURCE_LINKS: _held(Permission.INSTRUCTIONAL_RESOURCE_ADMIN),  # V6
-    Action.CREATE_AGGREGATE_REPORT: _held(Permission.CUSTOM_AGGREGATE_REPORTER),  # V5
-    Action.VIEW_AGGREGATE_REPORT: _held(Permission.CUSTOM_AGGREGATE_REPORTER),  # V5
-    Action.EXPORT_AGGREGATE_REPORT: _held(Permission.CUSTOM_AGGREGATE_REPORTER),  # V5
-    Action.UPLOAD_GROUPS: _held(Permission.GROUP_ADMIN),  # U5, V3
-    **{Action(c.value): _held(c) for c in Capability},  # T1–T3, G9
-}
-"""The actions decided by a permission or capability held over an organization (O4): each is
-an engine permission of the organization, named as the action, equal to that holding."""
+ORGANIZATION_ACTIONS: frozenset[Action] = frozenset(
+    a for a in Action if _plain_need(a) is not None
+)
+"""V6, T1–T3, G9, U5: the actions decided by a permission or capability held over an
+organization (O4), as :func:`~caaspp_authz.decision.organization_need` names it."""
 
-SITE_ONLY: frozenset[Action] = frozenset()
-"""The actions over an organization that the decision allows at test sites only (O3, T1):
-their engine permission also needs the organization to be a test site. None today: the
-decision allows each action over an organization wherever the holding covers it."""
+SITE_ONLY: frozenset[Action] = frozenset(Action(c.value) for c in AT_TEST_SITES)
+"""T1: the actions over an organization asked at test sites only (the catalog's
+``AT_TEST_SITES``): their engine permission also needs the organization to be a test site."""
+
+SITE_KEYS: frozenset[str] = frozenset(
+    key for a in SITE_ONLY if (key := _plain_need(a)) is not None
+)
+"""The scope keys of the test-site-only actions, which get a ``site_`` permission."""
+
+REPORT_ACTIONS: frozenset[Action] = actions_on(Report)
+"""V5: the report actions, one check of CUSTOM_AGGREGATE_REPORTER per organization."""
+
+
+def organization_permission(action: Action, key: str) -> str:
+    """The organization's engine permission for ``action`` needing ``key`` (O4, T1)."""
+    name = HELD[key]
+    return f"site_{name}" if action in SITE_ONLY else f"held_{name}"
+
+
+def plain_permission(action: Action) -> str:
+    """The engine permission of ``action`` on a plain organization (or resource link)."""
+    key = _plain_need(action)
+    assert key is not None, action
+    return organization_permission(action, key)
+
 
 GROUP_PERMISSIONS = (Action.VIEW_GROUP, Action.EDIT_GROUP, Action.DELETE_GROUP)
 """V3: the actions on an existing assigned group, engine permissions of the group."""
@@ -132,6 +175,7 @@ EXPORTED: frozenset[Action] = frozenset(
         Action.CREATE_GROUP,
         Action.ACCESS_TOOLS_FOR_TEACHERS,
         *ORGANIZATION_ACTIONS,
+        *REPORT_ACTIONS,
     }
 )
 """The actions an engine decides (with the library's pre-checks of :func:`plan`)."""
@@ -187,41 +231,31 @@ def plan(directory: Directory, action: Action, resource: object) -> Plan:
     """
     if action in LIBRARY_ONLY:
         return Plan(Verdict.LIBRARY, (), f"`{action.value}` is decided by the library")
+    if not isinstance(resource, POLICY[action].kinds):
+        return _denied(f"`{action.value}` does not act on `{type(resource).__name__}`")
     if action is Action.VIEW_STUDENT_RESULTS:
-        if not isinstance(resource, Student):
-            return _denied("not a student")
+        assert isinstance(resource, Student)
         if directory.students.get(resource.ssid) != resource:  # V1: the directory's student
             return _denied(f"the directory holds no student `{resource.ssid}` there")
         return _engine(Check("student", encode(resource.ssid), action.value))
     if action in GROUP_PERMISSIONS or action is Action.CREATE_GROUP:
-        if not isinstance(resource, GroupKey):
-            return _denied("not a group")
+        assert isinstance(resource, GroupKey)
         if action is Action.CREATE_GROUP:
             if resource in directory.groups:
                 return _denied(f"group {resource} already exists")  # V3
             return _engine(Check("organization", encode(resource.school), action.value))
         return _engine(Check("group", group_id(resource), action.value))
     if action is Action.ACCESS_TOOLS_FOR_TEACHERS:
-        if not isinstance(resource, ToolsForTeachers):
-            return _denied("not Tools for Teachers")
         return _engine(Check("platform", PLATFORM, action.value))  # V7
-    if action is Action.MANAGE_RESOURCE_LINKS:
-        if not isinstance(resource, ResourceLink):
-            return _denied("not a resource link")
-        return _engine(Check("organization", encode(resource.organization), action.value))  # V6
-    if action in (
-        Action.CREATE_AGGREGATE_REPORT,
-        Action.VIEW_AGGREGATE_REPORT,
-        Action.EXPORT_AGGREGATE_REPORT,
-    ):
-        if not isinstance(resource, Report):
-            return _denied("not a report")
+    if action in REPORT_ACTIONS:
+        assert isinstance(resource, Report)
         if not resource.organizations:
             return _denied("the report names no organization")  # V5
+        held = f"held_{HELD[Permission.CUSTOM_AGGREGATE_REPORTER.value]}"
         codes = dict.fromkeys(resource.organizations)
-        return _engine(
-            *(Check("organization", encode(code), action.value) for code in codes)
-        )  # V5
-    if not isinstance(resource, Organization):
-        return _denied("not an organization")
-    return _engine(Check("organization", encode(resource.cds), action.value))  # T1–T3, G9, U5
+        return _engine(*(Check("organization", encode(code), held) for code in codes))  # V5
+    need = organization_need(action, resource)
+    if need is None:  # T2: an assessment the action does not take
+        return _denied(f"`{action.value}` does not take this resource")
+    key, code = need  # V6, T1–T3, G9, U5
+    return _engine(Check("organization", encode(code), organization_permission(action, key)))

@@ -32,7 +32,8 @@ from caaspp_authz.export._model import (
     HELD,
     ORGANIZATION_ACTIONS,
     PLATFORM,
-    SITE_ONLY,
+    REPORT_ACTIONS,
+    SITE_KEYS,
     Check,
     Verdict,
     encode,
@@ -111,8 +112,12 @@ def schema() -> dict[str, Any]:
         }
 
     actions: dict[str, Any] = {}
-    for action in sorted(EXPORTED, key=lambda a: a.value):
+    for action in sorted(EXPORTED - ORGANIZATION_ACTIONS - REPORT_ACTIONS, key=lambda a: a.value):
         actions[action.value] = applies(_TYPES[_resource_type(action)])
+    for name in holding_names():  # O4: a holding over an organization, one action each
+        actions[f"held_{name}"] = applies("Organization")
+    for key in sorted(SITE_KEYS):  # T1: and at a test site
+        actions[f"site_{HELD[key]}"] = applies("Organization")
     return {"": {"entityTypes": entity_types, "actions": actions}}
 
 
@@ -177,12 +182,19 @@ def policies() -> str:
         f'when {{ principal in Holding::"{dl}|{ANYWHERE}" }};',
         "",
     ]
-    for action, name in sorted(ORGANIZATION_ACTIONS.items(), key=lambda kv: kv[0].value):
+    for name in holding_names():
         out += [
-            f"// {name} over the organization (O4).",
-            f'permit (principal, action == Action::"{action.value}", resource is Organization)',
-            f"when {{ {'resource.test_site && ' if action in SITE_ONLY else ''}"
-            f"principal in resource.held_{name} }};",
+            f"// {name} held over the organization (O4).",
+            f'permit (principal, action == Action::"held_{name}", resource is Organization)',
+            f"when {{ principal in resource.held_{name} }};",
+            "",
+        ]
+    for key in sorted(SITE_KEYS):
+        name = HELD[key]
+        out += [
+            f"// T1: {name} held over a test site.",
+            f'permit (principal, action == Action::"site_{name}", resource is Organization)',
+            f"when {{ resource.test_site && principal in resource.held_{name} }};",
             "",
         ]
     return "\n".join(out)
@@ -236,7 +248,7 @@ def entities(directory: Directory) -> list[dict[str, Any]]:
     by_name = {r.name: r for r in ROLES}
     for role_name, code in sorted(role_ats):
         role = by_name[role_name]
-        carried = sorted(HELD[c.value] for c in (*role.permissions, *role.capabilities))
+        carried = sorted(HELD[k] for k in role.scope_keys)
         out.append(
             {
                 "uid": _uid("RoleAt", _role_at(role_name, code)),

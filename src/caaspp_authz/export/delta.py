@@ -85,6 +85,22 @@ def _binding(directory: Directory, email: str, role_text: str, org: str) -> list
     return binding_relationships(email, name, org, in_force=_in_force(directory, email, name, org))
 
 
+def _held_at(directory: Directory, email: str, org: str) -> list[Relationship]:
+    """The bindings of every role ``email`` holds at ``org`` in ``directory`` (G10 applied),
+    whatever role the report names for the change there."""
+    account = directory.account(email)
+    if account is None:
+        return []
+    return [
+        r
+        for a in account.assignments
+        if a.org == org
+        for r in binding_relationships(
+            account.email, a.role.name, org, in_force=account.in_force(a)
+        )
+    ]
+
+
 def _key(value: Mapping[str, Any]) -> GroupKey:
     return GroupKey(value["school"], int(value["school_year"]), value["name"])
 
@@ -99,8 +115,10 @@ def _field(report: Mapping[str, Any], name: str) -> list[Any]:
 def from_report(report: Mapping[str, Any] | Any, after: Directory) -> list[Update]:
     """The updates a change report calls for, ``after`` being the directory it produced.
 
-    U4: an overridden assignment's binding is deleted and the new one written; an added one
-    written (its ``subject`` only if in force, G10). G11: a created or reactivated account
+    U4: where the report names a change of an account's roles at an organization (added or
+    overridden), the binding of each role it replaced there (``previous``) is deleted and the
+    binding of every role the account holds there in ``after`` is written (its ``subject``
+    only if in force, G10), so a report that names one change per organization suffices. G11: a created or reactivated account
     gets its ``active`` relationship. U5: created groups get their school; members joining
     and leaving are written and deleted; students added get their school (V1).
     Raises :class:`~caaspp_authz.errors.RequestError` for a report that is not one.
@@ -111,13 +129,15 @@ def from_report(report: Mapping[str, Any] | Any, after: Directory) -> list[Updat
     touch: list[Relationship] = []
     delete: list[Relationship] = []
     try:
-        for c in _field(data, "assignments_added"):
-            touch.extend(_binding(after, c["email"], c["role"], c["org"]))
-        for c in _field(data, "assignments_overridden"):
-            touch.extend(_binding(after, c["email"], c["role"], c["org"]))
+        pairs: dict[tuple[str, str], None] = {}
+        for c in [*_field(data, "assignments_added"), *_field(data, "assignments_overridden")]:
+            role_named(c["role"])  # a change names a role of the catalog
+            pairs[(c["email"], c["org"])] = None
             if c.get("previous"):
                 name = role_named(c["previous"]).name
                 delete.extend(binding_relationships(c["email"], name, c["org"], in_force=True))
+        for email, org in pairs:  # U4: every role the account now holds where a row changed
+            touch.extend(_held_at(after, email, org))
         for email in [*_field(data, "accounts_created"), *_field(data, "accounts_reactivated")]:
             account = after.account(email)
             if account is not None:

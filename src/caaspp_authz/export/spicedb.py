@@ -35,15 +35,14 @@ from typing import Any
 
 import attrs
 
-from caaspp_authz.catalog import ROLES, Capability, Permission, by_name
+from caaspp_authz.catalog import ROLES, Permission, by_name
 from caaspp_authz.decision import Action
 from caaspp_authz.directory import Directory
 from caaspp_authz.export._model import (
     GROUP_PERMISSIONS,
     HELD,
-    ORGANIZATION_ACTIONS,
     PLATFORM,
-    SITE_ONLY,
+    SITE_KEYS,
     Plan,
     Verdict,
     encode,
@@ -166,8 +165,8 @@ def schema() -> str:
         "    permission test_site = site->anyone",
         f"    permission {Action.CREATE_GROUP.value} = held_{group_admin} & test_site",
         *(
-            f"    permission {a.value} = held_{n}" + (" & test_site" if a in SITE_ONLY else "")
-            for a, n in ORGANIZATION_ACTIONS.items()
+            f"    permission site_{HELD[k]} = held_{HELD[k]} & test_site"
+            for k in sorted(SITE_KEYS)
         ),
         "}",
         "",
@@ -215,8 +214,7 @@ def binding_id(email: str, role_name: str, org: str) -> str:
 def catalog_relationships() -> Iterator[Relationship]:
     """R2, P2, T1–T3, G9: every catalog row's permissions and capabilities as relationships."""
     for role in ROLES:
-        carried: list[Permission | Capability] = [*role.permissions, *role.capabilities]
-        for name in sorted(HELD[c.value] for c in carried):
+        for name in sorted(HELD[k] for k in role.scope_keys):
             yield _rel("role", role_id(role), name, "user", "*")
 
 
@@ -286,7 +284,7 @@ def relationship_counts(directory: Directory) -> dict[str, int]:
     (for sizing an engine: a statewide directory has millions)."""
     tree = directory.tree
     counts = {
-        "catalog": 1 + sum(len(r.permissions) + len(r.capabilities) for r in ROLES),
+        "catalog": 1 + sum(len(r.scope_keys) for r in ROLES),
         "organizations": sum((org.lea is not None) + tree.is_test_site(org.cds) for org in tree),
         "accounts": 0,
         "assignments": 0,
