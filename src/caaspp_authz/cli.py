@@ -662,4 +662,11 @@ def _add_oracle(sub: Any) -> None:
         add(sub)
 
 
-COMMANDS.extend([_add_uploads, _add_tools, _add_oracle])
+def _add_export(sub: Any) -> None:
+    from caaspp_authz import _cli_export  # imports this module: load it late
+
+    for add in _cli_export.COMMANDS:
+        add(sub)
+
+
+COMMANDS.extend([_add_uploads, _add_tools, _add_oracle, _add_export])

@@ -502,7 +502,13 @@ def _resource(
     if org is None:
         return Unknown("organization", chosen)
     if action in _SCOPE_ACTIONS and draw(st.booleans()):  # T2, T3: a program, an assessment
-        return ProgramScope(org, _pick(draw, list(Program)), _pick(draw, list(Assessment)))
+        # The request format names an assessment for view_completion_status only (T3).
+        assessment = (
+            _pick(draw, list(Assessment))
+            if action is Action.VIEW_COMPLETION_STATUS
+            else Assessment.ALL
+        )
+        return ProgramScope(org, _pick(draw, list(Program)), assessment)
     return org
 
 
