@@ -12,6 +12,7 @@ audit detail, which only ``explain`` returns. Both carry the same rule IDs.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -109,8 +110,9 @@ class Audited(Decision):
     turn it into a plain :class:`Decision` with the same rule IDs.
     """
 
-    audit_reason: str = ""
-    audit_fix: str | None = None
+    audit: Callable[[], tuple[str, str | None]] | tuple[str, str | None] = ("", None)
+    """The audit ``(reason, fix)``, or a function giving it, so that a denial the principal
+    reads costs no audit text (the hot V1 path passes a function)."""
 
 
 def deny(
@@ -118,7 +120,7 @@ def deny(
     reason: str,
     fix: str | None = None,
     *,
-    audit: tuple[str, str | None] | None = None,
+    audit: Callable[[], tuple[str, str | None]] | tuple[str, str | None] | None = None,
 ) -> Decision:
     """A denial: the rule IDs that decided it, why, and what would change the answer.
 
@@ -127,7 +129,7 @@ def deny(
     """
     if audit is None:
         return Decision(False, rules, reason, fix)
-    return Audited(False, rules, reason, fix, audit[0], audit[1])
+    return Audited(False, rules, reason, fix, audit)
 
 
 def for_principal(decision: Decision) -> Decision:
@@ -141,7 +143,9 @@ def for_principal(decision: Decision) -> Decision:
 def for_audit(decision: Decision) -> Decision:
     """The decision with its audit detail in place of the principal's text, same rule IDs."""
     if type(decision) is Audited:
-        return Decision(False, decision.rules, decision.audit_reason, decision.audit_fix)
+        audit = decision.audit
+        reason, fix = audit if isinstance(audit, tuple) else audit()
+        return Decision(False, decision.rules, reason, fix)
     return decision
 
 

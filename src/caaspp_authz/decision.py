@@ -219,7 +219,11 @@ _STUDENT_FIX = (
 )
 
 
-def _student_denied(user: User, ssid: str, audit: tuple[str, str | None]) -> Decision:
+def _student_denied(
+    user: User,
+    ssid: str,
+    audit: Callable[[], tuple[str, str | None]] | tuple[str, str | None],
+) -> Decision:
     """V1, V2: the denial of a student's results, one text whether the directory holds the SSID
     or not, naming no school (where the results were earned is the student's record)."""
     return _deny(
@@ -239,20 +243,19 @@ def _view_student(user: User, student: Student) -> Decision:
     allowed = _student_allowance(user, student)
     if allowed is not None:
         return allowed
+    return _student_denied(user, student.ssid, lambda: _student_audit(user, student))
+
+
+def _student_audit(user: User, student: Student) -> tuple[str, str | None]:
+    """V1: the audit text of a student denial, naming the school (``explain`` only)."""
     ssid, school = student.ssid, student.school
     if user.directory.students.get(ssid) != student:
-        return _student_denied(
-            user, ssid, (f"the directory holds no student `{ssid}` at `{school}`", None)
-        )
-    return _student_denied(
-        user,
-        ssid,
-        (
-            f"`{user.email}` holds no PII over school `{school}` and no assigned group with "
-            f"student `{ssid}` under PII_GROUP",
-            f"needs PII at school {_org_text(user, school)}, or a group assigned to you that "
-            f"holds student `{ssid}` and PII_GROUP there",
-        ),
+        return f"the directory holds no student `{ssid}` at `{school}`", None
+    return (
+        f"`{user.email}` holds no PII over school `{school}` and no assigned group with "
+        f"student `{ssid}` under PII_GROUP",
+        f"needs PII at school {_org_text(user, school)}, or a group assigned to you that "
+        f"holds student `{ssid}` and PII_GROUP there",
     )
 
 
