@@ -6,7 +6,18 @@ from typing import Any
 
 import pytest
 
-from caaspp_authz import Action, CDSCode, Decision, DirectoryError, Student, can, decide
+from caaspp_authz import (
+    Action,
+    CDSCode,
+    Decision,
+    Directory,
+    DirectoryError,
+    Request,
+    Student,
+    can,
+    decide,
+    explain,
+)
 from caaspp_authz.catalog import by_name
 from caaspp_authz.decision import governs
 from tests.builders import (
@@ -45,6 +56,16 @@ def _expect(decision: Decision, allowed: bool, rule: str, *, fix: bool = True) -
         assert decision.fix, decision
 
 
+def _explain(
+    directory: Directory, principal: str, action: str, resource: dict[str, Any]
+) -> Decision:
+    """Explain one request in the request format (the audit detail)."""
+    request = Request.from_json(
+        {"principal": principal, "action": action, "resource": resource}, directory
+    )
+    return explain(request.user, request.action, request.resource)
+
+
 def _student(ssid: str) -> dict[str, Any]:
     return {"student": ssid}
 
@@ -75,11 +96,16 @@ def test_v1_pii_covering_the_school(
 
 
 def test_v1_denial_fix_names_both_paths() -> None:
-    """V1: the fix of a denial names PII at the school and the assigned-group path."""
+    """V1: the fix of a denial names both paths; only `explain` names the school and LEA."""
     decision = ask(D, "sc1@d.org", "view_student_results", _student(AT_SCHOOL_2))
     assert decision.fix is not None
-    assert f"`{SCHOOL_2}` (or its LEA `{LEA}`)" in decision.fix
+    assert "PII over the school" in decision.fix
     assert "PII_GROUP" in decision.fix
+    assert SCHOOL_2 not in decision.fix
+    audit = _explain(D, "sc1@d.org", "view_student_results", _student(AT_SCHOOL_2))
+    assert audit.fix is not None
+    assert f"`{SCHOOL_2}` (or its LEA `{LEA}`)" in audit.fix
+    assert "PII_GROUP" in audit.fix
 
 
 V2: list[Case] = [
@@ -180,10 +206,12 @@ def test_v3_assigned_groups(
 def test_v3_missing_or_existing_group_is_denied(
     action: str, resource: dict[str, Any], reason: str
 ) -> None:
-    """V3: an unknown group, school or assignee is denied; creating an existing group is denied."""
-    decision = ask(D, "sc1@d.org", action, resource)
+    """V3: an unknown group, school or assignee is denied; creating an existing group is denied
+    (the audit text says which)."""
+    decision = _explain(D, "sc1@d.org", action, resource)
     assert not decision.allowed
     assert reason in decision.reason
+    assert ask(D, "sc1@d.org", action, resource).rules == decision.rules
 
 
 def _custom(owner: str = "ta1@d.org", name: str = "Readers", *members: str) -> dict[str, Any]:
@@ -584,10 +612,12 @@ def test_g6_remove_role_needs_power_to_grant(
     ],
 )
 def test_g6_remove_what_is_not_held_is_denied(resource: dict[str, Any], reason: str) -> None:
-    """G6: removing a role the account does not hold, or from no account, is denied."""
-    decision = ask(D, "sc1@d.org", "remove_role", resource)
+    """G6: removing a role the account does not hold, or from no account, is denied (the audit
+    text says which)."""
+    decision = _explain(D, "sc1@d.org", "remove_role", resource)
     assert not decision.allowed
     assert reason in decision.reason
+    assert ask(D, "sc1@d.org", "remove_role", resource).rules == decision.rules
 
 
 def test_g6_governs_returns_the_grant_row() -> None:
@@ -644,10 +674,15 @@ def test_g8_account_actions_need_covering_every_role(action: str) -> None:
 
 
 def test_g8_unknown_account_is_denied() -> None:
-    """G8: an action on an account the directory does not hold is denied with a reason."""
+    """G8: an action on an account the directory does not hold is denied; `explain` says it is
+    unknown, the principal's text does not."""
     decision = ask(D, "lc@d.org", "edit_account", {"account": "nobody@d.org"})
-    assert not decision.allowed
-    assert "unknown account" in decision.reason
+    _expect(decision, False, "G8")
+    assert "unknown" not in decision.reason
+    assert (
+        "unknown account"
+        in _explain(D, "lc@d.org", "edit_account", {"account": "nobody@d.org"}).reason
+    )
 
 
 def test_g8_decide_on_a_stale_account_value() -> None:
@@ -907,7 +942,7 @@ def test_v1_a_student_the_directory_does_not_hold_is_denied() -> None:
     invented = Student("9999999999", CDSCode(SCHOOL_1))
     for student in (moved, invented):
         assert not can(coordinator, Action.VIEW_STUDENT_RESULTS, student)
-        assert decide(coordinator, Action.VIEW_STUDENT_RESULTS, student).rules == ("V1",)
+        assert decide(coordinator, Action.VIEW_STUDENT_RESULTS, student).rules == ("V1", "V2")
     assert can(coordinator, Action.VIEW_STUDENT_RESULTS, D.student(IN_GROUP))
 
 
@@ -936,15 +971,26 @@ def _staff_with(*extra: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_g8_no_one_else_acts_on_a_superintendent_who_also_holds_a_role() -> None:
-    """G8, R6: a superintendent's account is acted on by itself only, whatever roles it holds."""
+    """G8, R6: a superintendent's account is acted on by itself only, whatever roles it holds;
+    R6 and the superintendency are named to auditors, not to the denied principal."""
     d = build(
         *_staff_with(acct("sup.ed@d.org", "Educator—District", LEA, superintendent_of=OTHER_LEA))
     )
     for action in ("deactivate_account", "delete_account", "edit_account", "reset_password"):
-        decision = ask(d, "olc@o.org", action, {"account": "sup.ed@d.org"})
-        _expect(decision, False, "R6", fix=False)
-        decision = ask(d, "lc@d.org", action, {"account": "sup.ed@d.org"})
-        _expect(decision, False, "G8", fix=False)
+        for who in ("olc@o.org", "lc@d.org"):
+            decision = ask(d, who, action, {"account": "sup.ed@d.org"})
+            _expect(decision, False, "G8")
+            assert "R6" not in decision.rules
+            assert "superintendent" not in decision.reason
+            audit = _explain(d, who, action, {"account": "sup.ed@d.org"})
+            assert "superintendent of" in audit.reason
+            assert audit.rules == decision.rules
+    _expect(
+        ask(d, "sup.ed@d.org", "deactivate_account", {"account": "sup.ed@d.org"}),
+        False,
+        "R6",
+        fix=False,
+    )
     _expect(ask(d, "sup.ed@d.org", "reset_password", {"account": "sup.ed@d.org"}), True, "G7")
 
 
@@ -1101,7 +1147,7 @@ def test_g8_superintendent_account_is_its_own() -> None:
         acct("sup@d.org", "Tools for Teachers Only", SCHOOL_1, superintendent_of=LEA),
         acct("sc1@d.org", "Site CAASPP Coordinator", SCHOOL_1),
     )
-    _expect(ask(d, "sc1@d.org", "edit_account", {"account": "sup@d.org"}), False, "R6", fix=False)
+    _expect(ask(d, "sc1@d.org", "edit_account", {"account": "sup@d.org"}), False, "G8")
     _expect(ask(d, "sup@d.org", "edit_account", {"account": "sup@d.org"}), True, "G8")
 
 

@@ -22,6 +22,7 @@ from caaspp_authz import (
     Student,
     ToolsForTeachers,
     Unknown,
+    explain,
 )
 from tests.builders import IN_GROUP, LEA, SCHOOL_1, ask, district, grant, key
 
@@ -167,17 +168,28 @@ def test_malformed_requests_raise(request_json: Any) -> None:
 def test_unknown_names_are_denied_with_a_reason(
     principal: str, action: str, resource: dict[str, Any], reason: str
 ) -> None:
-    """Unknown principal, organization, student, group, account or role is denied, not raised."""
-    decision = ask(D, principal, action, resource)
+    """Unknown principal, organization, student, group, account or role is denied, not raised;
+    `explain` names what was unknown."""
+    request = Request.from_json(
+        {"principal": principal, "action": action, "resource": resource}, D
+    )
+    decision = explain(request.user, request.action, request.resource)
     assert not decision.allowed
     assert reason in decision.reason
+    assert ask(D, principal, action, resource).rules == decision.rules
 
 
 def test_unknown_resource_value_is_denied() -> None:
-    """An Unknown resource is denied for every action, naming what was unknown."""
+    """V1: an unknown SSID is denied as a student the principal may not view (the same rules
+    and text); `explain` names it as unknown."""
     request = _request("view_student_results", {"student": "9999999999"})
     assert request.resource == Unknown("student", "9999999999")
-    assert request.decide().reason == "unknown student `9999999999`"
+    assert (
+        request.decide().reason == "`sc1@d.org` may not view the results of student `9999999999`"
+    )
+    assert request.decide().rules == ("V1", "V2")
+    explained = explain(request.user, request.action, request.resource)
+    assert explained.reason == "unknown student `9999999999`"
 
 
 def test_non_text_extra_keys_are_a_request_error() -> None:

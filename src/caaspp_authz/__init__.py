@@ -29,7 +29,7 @@ from caaspp_authz.catalog import (
     resolve_role,
     role,
 )
-from caaspp_authz.decision import Action, Decision, can, decide, governs
+from caaspp_authz.decision import Action, Decision, can, decide, explain, governs
 from caaspp_authz.directory import Directory, User
 from caaspp_authz.errors import (
     CaasppAuthzError,
@@ -113,6 +113,7 @@ __all__ = [
     "canonical_email",
     "decide",
     "dump_directory",
+    "explain",
     "governs",
     "highest",
     "load_directory",

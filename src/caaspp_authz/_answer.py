@@ -2,18 +2,33 @@
 
 :mod:`caaspp_authz.decision` re-exports :class:`Action` and :class:`Decision`; the checks of
 its private modules build decisions with :func:`allow` and :func:`deny`.
+
+A denial has two texts where the full one would tell the principal something it may not see
+(another account's roles, where a student's results were earned, whether an SSID or an
+account exists): the principal's own (``reason``, ``fix``), which ``decide`` returns, and the
+audit detail, which only ``explain`` returns. Both carry the same rule IDs.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from caaspp_authz.accounts import Assignment
 
-__all__ = ["Action", "Decision", "allow", "deny", "in_order"]
+__all__ = [
+    "Action",
+    "Audited",
+    "Decision",
+    "allow",
+    "deny",
+    "for_audit",
+    "for_principal",
+    "in_order",
+]
 
 
 class Action(enum.Enum):
@@ -87,9 +102,51 @@ def allow(rules: tuple[str, ...], reason: str) -> Decision:
     return Decision(True, rules, reason)
 
 
-def deny(rules: tuple[str, ...], reason: str, fix: str | None = None) -> Decision:
-    """A denial: the rule IDs that decided it, why, and what would change the answer."""
-    return Decision(False, rules, reason, fix)
+@attrs.frozen
+class Audited(Decision):
+    """A denial as a check returns it: the principal's text and, apart, the audit detail.
+
+    Never returned by ``decide`` or ``explain``: :func:`for_principal` and :func:`for_audit`
+    turn it into a plain :class:`Decision` with the same rule IDs.
+    """
+
+    audit: Callable[[], tuple[str, str | None]] | tuple[str, str | None] = ("", None)
+    """The audit ``(reason, fix)``, or a function giving it, so that a denial the principal
+    reads costs no audit text (the hot V1 path passes a function)."""
+
+
+def deny(
+    rules: tuple[str, ...],
+    reason: str,
+    fix: str | None = None,
+    *,
+    audit: Callable[[], tuple[str, str | None]] | tuple[str, str | None] | None = None,
+) -> Decision:
+    """A denial: the rule IDs that decided it, why, and what would change the answer.
+
+    ``reason`` and ``fix`` are what the principal may read; ``audit``, where given, is the
+    ``(reason, fix)`` that names what the principal may not see, for :func:`for_audit` only.
+    """
+    if audit is None:
+        return Decision(False, rules, reason, fix)
+    return Audited(False, rules, reason, fix, audit)
+
+
+def for_principal(decision: Decision) -> Decision:
+    """The decision as the principal may read it: the audit detail dropped (no personal data
+    the principal may not see)."""
+    if type(decision) is Audited:
+        return Decision(False, decision.rules, decision.reason, decision.fix)
+    return decision
+
+
+def for_audit(decision: Decision) -> Decision:
+    """The decision with its audit detail in place of the principal's text, same rule IDs."""
+    if type(decision) is Audited:
+        audit = decision.audit
+        reason, fix = audit if isinstance(audit, tuple) else audit()
+        return Decision(False, decision.rules, reason, fix)
+    return decision
 
 
 def in_order(assignments: tuple[Assignment, ...]) -> list[Assignment]:

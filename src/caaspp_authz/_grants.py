@@ -4,6 +4,10 @@ checks of ``add_role``, ``remove_role`` and the account actions (G1–G11, R5, R
 :mod:`caaspp_authz.decision` puts these checks in its policy table and re-exports
 :func:`governs` and :func:`covers`. Every rule about which role may grant which is a row of the
 catalog's grant matrix; which roles are coordinators is its ``coordinator`` column.
+
+A denial names another account's roles, organizations, superintendency or existence to the
+principal only where the principal covers what it names (G8); otherwise that detail is the
+audit text (``explain``), and the principal reads the same denial whatever the account holds.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from caaspp_authz.directory import GrantPower, User
 from caaspp_authz.orgs import Level
 from caaspp_authz.resources import Grant
 
-__all__ = ["account_action", "add_role", "covers", "governs", "remove_role"]
+__all__ = ["account_action", "add_role", "covers", "governs", "not_acted_on", "remove_role"]
 
 
 def _reaches(user: User, power: GrantPower, code: str) -> bool:
@@ -125,12 +129,40 @@ _WHO_COVERS = (
     "LEA coordinator of its LEA, a site coordinator for the school's staff, or whoever may "
     "grant the role there (G8)"
 )
+_RESET_FIX = (
+    "a password reset needs covering one of the account's roles, or every one of them when "
+    "the account is inactive (G7, G8)"
+)
+
+
+def _account_rules(action: Action) -> tuple[str, ...]:
+    return ("G7", "G8") if action is Action.RESET_PASSWORD else ("G8",)
+
+
+def not_acted_on(
+    user: User,
+    action: Action,
+    email: str,
+    audit: tuple[str, str | None],
+    *,
+    inactive: bool = False,
+) -> Decision:
+    """G7, G8: the principal's denial of an account action it may not take, one text whether
+    the account exists, holds no role, is a superintendent's (R6) or holds roles the principal
+    does not cover; ``audit`` says which. G11 is named where the account is inactive."""
+    rules = _account_rules(action)
+    return _deny(
+        (*rules, "G11") if inactive else rules,
+        f"`{user.email}` may not `{action.value}` the account `{email}`",
+        _RESET_FIX if action is Action.RESET_PASSWORD else _WHO_COVERS,
+        audit=audit,
+    )
 
 
 def account_action(action: Action) -> Callable[[User, Account], Decision]:
     reset = action is Action.RESET_PASSWORD
     own = action in (Action.RESET_PASSWORD, Action.EDIT_ACCOUNT)
-    rules: tuple[str, ...] = ("G7", "G8") if reset else ("G8",)
+    rules = _account_rules(action)
 
     def check(user: User, target: Account) -> Decision:
         """G7, G8: act on a whole account when covering every role it holds.
@@ -141,33 +173,50 @@ def account_action(action: Action) -> Callable[[User, Account], Decision]:
         """
         current = user.directory.account(target.email)
         if current is None:
-            return _deny(("G8",), f"unknown account `{target.email}`")
-        if own and current.email == user.email:
+            return not_acted_on(
+                user, action, target.email, (f"unknown account `{target.email}`", None)
+            )
+        email = current.email
+        if own and email == user.email:
             what = "reset its own password" if reset else "edit its own demographics"
             return _allow(rules, f"every active user may {what}")
         if current.superintendent_of is not None:
-            return _deny(
-                (*rules, "R6"),
-                f"`{current.email}` is the superintendent of `{current.superintendent_of}`, "
-                "whose account no one else acts on",
+            text = (
+                f"`{email}` is the superintendent of `{current.superintendent_of}`, "
+                "whose account no one else acts on"
             )
+            if email == user.email:  # R6: its own superintendency, named to itself
+                return _deny((*rules, "R6"), text)
+            return not_acted_on(user, action, email, (text, None), inactive=not current.active)
         if not current.assignments:
-            return _deny(
-                rules,
-                f"`{current.email}` holds no role, so no one but its owner acts on it",
-                "grant the account a role (G11: as if the account were new)",
+            return not_acted_on(
+                user,
+                action,
+                email,
+                (
+                    f"`{email}` holds no role, so no one but its owner acts on it",
+                    "grant the account a role (G11: as if the account were new)",
+                ),
+                inactive=not current.active,
             )
         if reset and current.active:
             if any(covers(user, a) for a in current.assignments):
                 return _allow(rules, "covers a role of the active account; the owner gets a link")
-            return _deny(
-                rules,
-                f"`{user.email}` covers no role held by `{current.email}`",
-                "a password reset of an active account needs covering one of its roles (G7, G8)",
+            return not_acted_on(
+                user,
+                action,
+                email,
+                (
+                    f"`{user.email}` covers no role held by `{email}`",
+                    "a password reset of an active account needs covering one of its roles "
+                    "(G7, G8)",
+                ),
             )
         missing = _uncovered(user, current)
         if missing is not None:
-            return _deny(rules if current.active else (*rules, "G11"), missing, _WHO_COVERS)
+            return not_acted_on(
+                user, action, email, (missing, _WHO_COVERS), inactive=not current.active
+            )
         return _allow(rules, "covers every role the account holds")
 
     return check
@@ -227,6 +276,42 @@ def _e4_fix(user: User, role: Role, code: str, held: list[Assignment]) -> str:
     return f"ask whoever may grant {old} at `{code}` to remove it first, then grant `{role}`"
 
 
+def _e_rule(
+    rule: str, user: User, role: Role, target: Account, held: list[Assignment], code: str
+) -> Decision:
+    """E3, E4 (E8 across programs): the account already holds another role (at ``code``).
+
+    The held role is named, and E8 cited when its program differs, only to a principal that
+    covers every one of ``held`` (G8); to any other, the denial says a role is held and no
+    more, and ``explain`` names it.
+    """
+    first = held[0].role
+    # E8: the e-mail rules hold across programs: one TOMS login for both.
+    crosses = any(role.programs.isdisjoint(a.role.programs) for a in held)
+    if rule == "E4":
+        full = (
+            f"`{target.email}` already holds `{first}` at `{code}`",
+            _e4_fix(user, role, code, held),
+        )
+        hidden = (
+            f"`{target.email}` already holds another role at `{code}`",
+            f"ask whoever may grant the role held there to remove it first; or use a different "
+            f"e-mail address for `{role}`",
+        )
+    else:
+        full = (
+            f"`{target.email}` holds `{first}`; one account holds one role",
+            "use a different e-mail address for this role",
+        )
+        hidden = (
+            f"`{target.email}` already holds another role; one account holds one role",
+            "use a different e-mail address for this role",
+        )
+    if all(covers(user, a) for a in held):
+        return _deny((rule, "E8") if crosses else (rule,), *full)
+    return _deny((rule,), *hidden, audit=full)
+
+
 def add_role(user: User, grant: Grant) -> Decision:
     """G1–G6, R5, R7, E2–E5, E8, G11: whether the user may grant this role here to this account."""
     problem = _grant_checks(user, grant)
@@ -253,31 +338,24 @@ def add_role(user: User, grant: Grant) -> Decision:
             a.role == role and a.org == code and not a.primary for a in target.assignments
         )
     if target is not None and not target.active and target.assignments:
-        # G11: the grant reactivates the account, so it needs covering every role it holds.
+        # G11: the grant reactivates the account, so it needs covering every role it holds;
+        # the principal's text does not name the roles it does not cover.
         missing = _uncovered(user, target)
         if missing is not None:
             return _deny(
                 ("G11", "G8"),
-                f"the grant would reactivate `{target.email}`, and {missing}",
+                f"the grant would reactivate `{target.email}`, which holds what "
+                f"`{user.email}` does not cover",
                 _WHO_COVERS,
+                audit=(f"the grant would reactivate `{target.email}`, and {missing}", _WHO_COVERS),
             )
     if target is not None and directory.rule_set is RuleSet.ONE_ROLE_PER_EMAIL:
         others = [a for a in _in_order(target.assignments) if a.role != role]
-        # E8: the e-mail rules hold across programs: one TOMS login for both.
-        e8 = ("E8",) if any(role.programs.isdisjoint(a.role.programs) for a in others) else ()
         same_site = [a for a in others if a.org == code]
         if same_site:
-            return _deny(
-                ("E4", *e8),
-                f"`{target.email}` already holds `{same_site[0].role}` at `{code}`",
-                _e4_fix(user, role, code, same_site),
-            )
+            return _e_rule("E4", user, role, target, same_site, code)
         if others:
-            return _deny(
-                ("E3", *e8),
-                f"`{target.email}` holds `{others[0].role}`; one account holds one role",
-                "use a different e-mail address for this role",
-            )
+            return _e_rule("E3", user, role, target, others, code)
     if role.needs_credential and not grant.credentialed and not (target and target.credentialed):
         return _deny(
             ("R5",),
@@ -305,17 +383,26 @@ def remove_role(user: User, grant: Grant) -> Decision:
     problem = _grant_checks(user, grant)
     if problem is not None:
         return problem
-    target = user.directory.account(grant.to)
-    if target is None:
-        return _deny(("G6",), f"unknown account `{grant.to}`")
-    held = next(
-        (a for a in target.assignments if a.role == grant.role and a.org == grant.organization),
-        None,
-    )
-    if held is None:
+    role, code = grant.role, grant.organization
+    if governs(user, role, code) is None:
+        # Checked before the account is looked at, so the denial tells nothing of it.
         return _deny(
-            ("G6",), f"`{target.email}` holds no `{grant.role}` at `{grant.organization}`"
+            ("G6",),
+            f"`{user.email}` does not govern `{role}` at `{code}`",
+            "ask whoever may grant that role there",
         )
+    target = user.directory.account(grant.to)
+    held = (
+        None
+        if target is None
+        else next((a for a in target.assignments if a.role == role and a.org == code), None)
+    )
+    if target is None or held is None:
+        # The principal governs the role there, so it may know who holds it there; whether
+        # the e-mail is an account is told by `explain` only.
+        text = f"`{grant.to}` holds no `{role}` at `{code}`"
+        audit = f"unknown account `{grant.to}`" if target is None else text
+        return _deny(("G6",), text, audit=(audit, None))
     if governs(user, held.role, held.org, primary=held.primary) is None:
         return _deny(
             ("G6",),

@@ -84,12 +84,16 @@ def _forms(value: Mapping[Program, Iterable[Form]]) -> Mapping[Program, frozense
 
 @attrs.frozen
 class Account:
-    """One TOMS account, identified by its canonical e-mail (E1)."""
+    """One TOMS account, identified by its canonical e-mail (E1).
+
+    Its ``repr`` names the e-mail, status, forms and roles, never the person's names or phone
+    number (FERPA: a log line or a test failure carries no contact data).
+    """
 
     email: Email
-    first_name: str = ""
-    last_name: str = ""
-    phone: str = ""
+    first_name: str = attrs.field(default="", repr=False)
+    last_name: str = attrs.field(default="", repr=False)
+    phone: str = attrs.field(default="", repr=False)
     active: bool = True
     credentialed: bool = False
     superintendent_of: CDSCode | None = None

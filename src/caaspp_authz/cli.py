@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, NoReturn, TextIO
 
 from caaspp_authz._json import JsonProblem
 from caaspp_authz._json import loads as strict_json
-from caaspp_authz.decision import Action
+from caaspp_authz.decision import Action, explain
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import CaasppAuthzError, DirectoryError, InvalidEmail, Problem
 from caaspp_authz.errors import shown as bounded
@@ -221,11 +221,15 @@ def directory_arguments(p: argparse.ArgumentParser) -> None:
 # --- decide ---------------------------------------------------------------------------------
 
 
-def _decision_json(directory: Directory, mapping: Any) -> dict[str, Any]:
+def _decision_json(directory: Directory, mapping: Any, *, audit: bool = False) -> dict[str, Any]:
+    """The decision line; with ``audit`` (``--explain``), a denial's full detail (``explain``),
+    which may name personal data the principal may not see."""
     try:
         request = Request.from_json(mapping, directory)
     except CaasppAuthzError as exc:
         return {"error": str(exc)}
+    if audit:
+        return explain(request.user, request.action, request.resource).to_json()
     return request.decide().to_json()
 
 
@@ -349,11 +353,11 @@ def _cmd_decide(args: argparse.Namespace, out: SafeOutput) -> int:
     if args.request is not None:
         mapping = read_json("--request", args.request)
         directory = read_directory(args.directory, quiet=args.quiet)
-        line = _decision_json(directory, mapping)
+        line = _decision_json(directory, mapping, audit=args.explain)
     else:
         mapping = _flag_request(args)
         directory = read_directory(args.directory, quiet=args.quiet)
-        line = _decision_json(directory, mapping)
+        line = _decision_json(directory, mapping, audit=args.explain)
         if "error" in line:  # the resource's shape: the arguments are unusable
             raise UsageError(f"`--resource`: {line['error']}")
     _emit(out, line, args.format)
@@ -370,7 +374,11 @@ def _decide_batch(args: argparse.Namespace, out: SafeOutput) -> int:
             mapping: Any = None
             if text is not None:
                 mapping, error = _parse_line(number, text)
-            line = {"error": error} if error is not None else _decision_json(directory, mapping)
+            line = (
+                {"error": error}
+                if error is not None
+                else _decision_json(directory, mapping, audit=args.explain)
+            )
             echo = None
             if args.echo:
                 echo = mapping if error is None else shown((text or "").rstrip("\r\n"))
@@ -416,6 +424,13 @@ def _add_decide(sub: Any) -> None:
         "--echo",
         action="store_true",
         help="with --requests: print each request beside its decision",
+    )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="audit detail: a denial's full reason, which may name personal data the "
+        "principal may not see (where a student's results were earned, another account's "
+        "roles); for auditors and administrators only",
     )
     p.set_defaults(run=_cmd_decide)
 

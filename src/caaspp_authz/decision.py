@@ -8,6 +8,12 @@ through the user's precomputed scopes; none names a role. Each action is one row
 A :class:`Decision` carries the rule IDs that decided it, a reason, and for a denial what would
 change the answer. Allowing decisions on the hot paths are shared constants, so ``can`` does
 not allocate.
+
+What a denial tells (FERPA): ``decide`` gives the principal a text that names only what it may
+already see: its own roles, scopes and forms, organizations (public CDS data), and a person or
+a student only where it could view them anyway. Whether an SSID or an account exists, where a
+student's results were earned, and another account's roles, organizations and superintendency
+are named only by :func:`explain`, the audit call, with the same rule IDs.
 """
 
 from __future__ import annotations
@@ -18,11 +24,18 @@ from typing import Any, Literal
 import attrs
 
 from caaspp_authz._access import may_be_assigned, student_check
-from caaspp_authz._answer import Action, Decision
+from caaspp_authz._answer import Action, Decision, for_audit, for_principal
 from caaspp_authz._answer import allow as _allow
 from caaspp_authz._answer import deny as _deny
 from caaspp_authz._answer import in_order as _in_order
-from caaspp_authz._grants import account_action, add_role, covers, governs, remove_role
+from caaspp_authz._grants import (
+    account_action,
+    add_role,
+    covers,
+    governs,
+    not_acted_on,
+    remove_role,
+)
 from caaspp_authz.accounts import Account, Assignment
 from caaspp_authz.catalog import (
     AT_TEST_SITES,
@@ -59,6 +72,7 @@ __all__ = [
     "can",
     "covers",
     "decide",
+    "explain",
     "governs",
     "organization_need",
 ]
@@ -136,11 +150,22 @@ def _for_want_of_forms(
     roles = " and ".join(f"`{a.role}` at `{a.org}`" for a in tried)
     forms = "; ".join(_missing_forms(account, a.role, a.role.forms) for a in tried)
     verb = "is" if len(tried) == 1 else "are"
+    full = (
+        f"{roles}, held by `{user.email}`, would allow it but {verb} not in force "
+        f"until these forms are on file: {forms}"
+    )
+    fix = f"put these forms on file: {forms}"
+    if type(resource) is not Student:
+        return _deny((*denied.rules, "G10"), full, fix)
+    # The organization of the role that would open a student's results tells where they were
+    # earned: the principal's text names the roles and forms, not where the roles are held.
+    mine = " and ".join(f"`{a.role}`" for a in tried)
     return _deny(
         (*denied.rules, "G10"),
-        f"{roles}, held by `{user.email}`, would allow it but {verb} not in force "
-        f"until these forms are on file: {forms}",
-        f"put these forms on file: {forms}",
+        f"{mine}, held by `{user.email}`, would allow it but {verb} not in force until these "
+        f"forms are on file: {forms}",
+        fix,
+        audit=(full, fix),
     )
 
 
@@ -188,22 +213,49 @@ The student must be the directory's: a value the directory does not hold for tha
 before allowing, so a denial costs no lookup in the student index."""
 
 
+_STUDENT_FIX = (
+    "needs PII over the school where the student's results were earned, or a group assigned "
+    "to you that holds the student and PII_GROUP there"
+)
+
+
+def _student_denied(
+    user: User,
+    ssid: str,
+    audit: Callable[[], tuple[str, str | None]] | tuple[str, str | None],
+) -> Decision:
+    """V1, V2: the denial of a student's results, one text whether the directory holds the SSID
+    or not, naming no school (where the results were earned is the student's record)."""
+    return _deny(
+        ("V1", "V2"),
+        f"`{user.email}` may not view the results of student `{ssid}`",
+        _STUDENT_FIX,
+        audit=audit,
+    )
+
+
 def _view_student(user: User, student: Student) -> Decision:
-    """V1, V2: the allowance, or a denial saying what would change the answer."""
+    """V1, V2: the allowance, or a denial saying what would change the answer.
+
+    The principal's text is the same for a student the directory does not hold; the school
+    is named by :func:`explain` only.
+    """
     allowed = _student_allowance(user, student)
     if allowed is not None:
         return allowed
-    if user.directory.students.get(student.ssid) != student:
-        return _deny(
-            ("V1",), f"the directory holds no student `{student.ssid}` at `{student.school}`"
-        )
-    school = student.school
-    return _deny(
-        ("V1", "V2"),
+    return _student_denied(user, student.ssid, lambda: _student_audit(user, student))
+
+
+def _student_audit(user: User, student: Student) -> tuple[str, str | None]:
+    """V1: the audit text of a student denial, naming the school (``explain`` only)."""
+    ssid, school = student.ssid, student.school
+    if user.directory.students.get(ssid) != student:
+        return f"the directory holds no student `{ssid}` at `{school}`", None
+    return (
         f"`{user.email}` holds no PII over school `{school}` and no assigned group with "
-        f"student `{student.ssid}` under PII_GROUP",
-        f"needs PII at school {_org_text(user, school)}, or a group assigned to you that holds "
-        f"student `{student.ssid}` and PII_GROUP there",
+        f"student `{ssid}` under PII_GROUP",
+        f"needs PII at school {_org_text(user, school)}, or a group assigned to you that "
+        f"holds student `{ssid}` and PII_GROUP there",
     )
 
 
@@ -216,39 +268,50 @@ def sees_student(user: User, student: Student) -> bool:
 
 
 def _view_group(user: User, key: GroupKey) -> Decision:
-    """V3: GROUP_ADMIN or PII over the group's school, or assigned to it with PII_GROUP."""
-    if user.directory.group(key) is None:
-        return _deny(("V3",), f"there is no group {key}")
+    """V3: GROUP_ADMIN or PII over the group's school, or assigned to it with PII_GROUP.
+
+    Whether a group exists is told only to whoever sees every group of its school.
+    """
     school = key.school
+    if user.directory.group(key) is None:
+        if _holds(user, _GROUP_ADMIN, school) or _holds(user, _PII, school):
+            return _deny(("V3",), f"there is no group {key}")
+        return _group_hidden(user, key, f"there is no group {key}")
     if _holds(user, _GROUP_ADMIN, school):
         return _allow(("V3", "P2", "O4"), "holds GROUP_ADMIN over the group's school")
     if _holds(user, _PII, school):
         return _allow(("V3", "P2", "O4"), "holds PII over the group's school")
     if key in user.groups and _holds(user, _PII_GROUP, school):
         return _allow(("V3", "V2"), "the group is assigned to the user, who holds PII_GROUP there")
-    return _deny(
-        ("V3",),
-        f"`{user.email}` may not see group {key}",
-        f"needs GROUP_ADMIN or PII at {_org_text(user, school)}, or the group assigned to you "
-        "with PII_GROUP there",
+    return _group_hidden(user, key, None)
+
+
+def _group_hidden(user: User, key: GroupKey, audit: str | None) -> Decision:
+    """V3: the denial of a group, the same whether the group exists or not."""
+    reason = f"`{user.email}` may not see group {key}"
+    fix = (
+        f"needs GROUP_ADMIN or PII at {_org_text(user, key.school)}, or the group assigned "
+        "to you with PII_GROUP there"
     )
+    return _deny(("V3",), reason, fix, audit=None if audit is None else (audit, None))
 
 
 def _manage_group(*, must_exist: bool) -> Callable[[User, GroupKey], Decision]:
     def check(user: User, key: GroupKey) -> Decision:
         """V3: GROUP_ADMIN over the group's school creates, edits and deletes groups."""
+        # Whether the group exists is told only to GROUP_ADMIN over its school (V3).
+        if user.directory.organization(key.school) is None:
+            return _deny(("V3",), f"unknown school `{key.school}`")
+        if not user.directory.tree.is_test_site(key.school):
+            return _deny(("V3",), f"`{key.school}` is not a school: a group belongs to a school")
+        if not _holds(user, _GROUP_ADMIN, key.school):
+            return _denied_over(user, _GROUP_ADMIN, key.school, ("V3",))
         exists = user.directory.group(key) is not None
         if must_exist and not exists:
             return _deny(("V3",), f"there is no group {key}")
         if not must_exist and exists:
             return _deny(("V3",), f"group {key} already exists", "edit the existing group")
-        if user.directory.organization(key.school) is None:
-            return _deny(("V3",), f"unknown school `{key.school}`")
-        if not user.directory.tree.is_test_site(key.school):
-            return _deny(("V3",), f"`{key.school}` is not a school: a group belongs to a school")
-        if _holds(user, _GROUP_ADMIN, key.school):
-            return _allow(("V3", "P2", "O4"), "holds GROUP_ADMIN over the group's school")
-        return _denied_over(user, _GROUP_ADMIN, key.school, ("V3",))
+        return _allow(("V3", "P2", "O4"), "holds GROUP_ADMIN over the group's school")
 
     return check
 
@@ -268,15 +331,23 @@ def _assign_group(user: User, assignment: GroupAssignment) -> Decision:
         return decided
     directory = user.directory
     target = directory.account(assignment.to)
-    if target is None:
-        return _deny(("V3",), f"unknown account `{assignment.to}`")
-    if not may_be_assigned(directory.tree, target, key.school):
+    if target is None or not may_be_assigned(directory.tree, target, key.school):
+        # One text whether the account exists or not; its roles are named by `explain` only.
+        fix = (
+            "assign a group only to a user with a role carrying PII_GROUP or PII at its "
+            f"school {_org_text(user, key.school)}"
+        )
+        audit = (
+            f"unknown account `{assignment.to}`"
+            if target is None
+            else f"the group would open nothing to `{target.email}`: it holds no role "
+            f"carrying PII_GROUP or PII over `{key.school}`"
+        )
         return _deny(
             ("V3",),
-            f"the group would open nothing to `{target.email}`: it holds no role carrying "
-            f"PII_GROUP or PII over `{key.school}`",
-            "assign a group only to a user with a role carrying PII_GROUP or PII at its "
-            f"school {_org_text(user, key.school)}",
+            f"the group would open nothing to `{assignment.to}`",
+            fix,
+            audit=(audit, fix),
         )
     return _allow(
         ("V3", "P2", "O4"),
@@ -319,16 +390,22 @@ def _custom_group(
         if checked:
             for ssid in sorted(checked):
                 student = user.directory.student(ssid)
-                if student is None:
-                    return _deny(("V4",), f"unknown student `{ssid}`")
-                if ssid not in user.custom_sources or not sees_student(user, student):
-                    return _deny(
-                        ("V4", "V1"),
-                        f"student `{ssid}` is not in a group assigned to `{user.email}` that "
-                        "may be a source of custom groups",
+                if (
+                    student is None
+                    or ssid not in user.custom_sources
+                    or not sees_student(user, student)
+                ):
+                    # One text whether the directory holds the SSID or not (V1).
+                    fix = (
                         "a custom group takes students from your assigned groups only (of 200 "
-                        "or fewer students where your role limits it)",
+                        "or fewer students where your role limits it)"
                     )
+                    reason = (
+                        f"student `{ssid}` is not in a group assigned to `{user.email}` that "
+                        "may be a source of custom groups"
+                    )
+                    audit = f"unknown student `{ssid}`" if student is None else reason
+                    return _deny(("V4", "V1"), reason, fix, audit=(audit, fix))
         return _allow(("V4", "P2"), "the user's own custom group, from its assigned groups")
 
     return check
@@ -566,9 +643,31 @@ def decide(user: User, action: Action, resource: object) -> Decision:
     assignment whose forms are not on file grants nothing, and a denial that missing forms
     cause names them. A decision is taken on one directory, the user's: the user must be the
     very object its directory holds (not a copy, nor one of another directory), and a student
-    must be that directory's own or equal to it (a student of another directory is denied). An action that is not an :class:`Action`
-    (a string) is a programming error and raises ``TypeError``.
+    must be that directory's own or equal to it (a student of another directory is denied).
+    An action that is not an :class:`Action` (a string) is a programming error and raises
+    ``TypeError``.
+
+    A denial's ``reason`` and ``fix`` tell the principal only what it may already see: its own
+    roles, scopes and forms, organizations, and a person or student only where it could view
+    them anyway. A student the directory does not hold is denied with the same text as one it
+    may not view. :func:`explain` gives the full detail.
     """
+    return for_principal(_decide(user, action, resource))
+
+
+def explain(user: User, action: Action, resource: object) -> Decision:
+    """Decide a request as :func:`decide` does, with the full detail of a denial, for audit.
+
+    **This reveals personal data**: where a student's results were earned, whether an SSID or
+    an account exists, another account's roles, organizations and superintendency. Give it to
+    auditors and administrators, never to the principal. ``allowed`` and ``rules`` are always
+    those of :func:`decide`; only a denial's ``reason`` and ``fix`` differ.
+    """
+    return for_audit(_decide(user, action, resource))
+
+
+def _decide(user: User, action: Action, resource: object) -> Decision:
+    """The decision with both texts of a denial (``_answer.Audited``)."""
     entry = POLICY.get(action)
     if entry is None:
         return _deny((), f"`{_not_an_action(action)}` is not an action")
@@ -588,7 +687,7 @@ def decide(user: User, action: Action, resource: object) -> Decision:
             "reactivate the account: a password reset, a role granted one by one, or an upload",
         )
     if isinstance(resource, Unknown):
-        return _deny(resource.rules, f"{resource}", resource.fix)
+        return _unknown(user, action, entry, resource)
     if not isinstance(resource, entry.kinds):
         kinds = " or ".join(k.__name__ for k in entry.kinds)
         return _deny((), f"`{action.value}` acts on a {kinds}, not on {_kind_of(resource)}")
@@ -631,6 +730,18 @@ def can(user: User, action: Action, resource: object) -> bool:
     if quick is not None:
         return quick(user, resource) is not None
     return entry.check(user, resource).allowed
+
+
+def _unknown(user: User, action: Action, entry: ActionRule, resource: Unknown) -> Decision:
+    """A resource the directory does not hold: denied. An SSID or an account the action takes
+    is denied as one the principal may not act on (the same rules and text), so a denial does
+    not tell whether it exists (V1, G8); ``explain`` says it is unknown."""
+    audit = (str(resource), resource.fix)
+    if resource.kind == "student" and Student in entry.kinds:
+        return _student_denied(user, resource.value, audit)
+    if resource.kind == "account" and Account in entry.kinds:
+        return not_acted_on(user, action, resource.value, audit)
+    return _deny(resource.rules, str(resource), resource.fix)
 
 
 def _not_an_action(action: object) -> str:

@@ -40,6 +40,13 @@ SUBJECTS = ("All", "Math", "ELA")
 """The subject codes of a student group (U5)."""
 
 
+def _masked(ssid: object) -> str:
+    """An SSID for a ``repr``: all but its last four characters masked (FERPA)."""
+    if not isinstance(ssid, str):
+        return f"<{type(ssid).__name__}>"
+    return repr("*" * max(len(ssid) - 4, 0) + ssid[-4:])
+
+
 def _texts(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
 
@@ -59,9 +66,13 @@ class Student:
     Decisions take a student the directory holds: :meth:`Directory.student
     <caaspp_authz.directory.Directory.student>` returns it. A value built by hand is decided
     as the directory's record with the same SSID when equal to it, and denied otherwise.
+
+    Its ``repr`` masks the SSID but for its last four digits (``Student(ssid='******0001',
+    school='19647331111111')``): enough to tell test students apart, not a student's
+    identifier in a log line.
     """
 
-    ssid: str
+    ssid: str = attrs.field(repr=lambda ssid: _masked(ssid))
     school: CDSCode
     _home: object = attrs.field(init=False, default=None, eq=False, repr=False)
     """The student index of the directory holding this very value, set when it is built, so

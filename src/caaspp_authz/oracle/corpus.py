@@ -215,6 +215,12 @@ def _edge_world(rule_set: RuleSet) -> tuple[Directory, list[tuple[str, Action, o
             "R6",
         ),
         (
+            "superintendent@example.org",
+            Action.DEACTIVATE_ACCOUNT,
+            directory.accounts[Email("superintendent@example.org")],
+            "R6: its own account",
+        ),
+        (
             "primary@example.org",
             Action.ADD_ROLE,
             Grant(Email("roster1@example.org"), _TA, a1),
