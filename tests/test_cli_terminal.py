@@ -106,16 +106,18 @@ def test_interrupt_ends_quietly_with_130() -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A shell starts background jobs with SIGINT ignored, and a child inherits that: give
+        # the command the default disposition a terminal's Ctrl-C meets.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     ) as child:
         assert child.stdin is not None
         assert child.stdout is not None
-        assert child.stderr is not None
         child.stdin.write(first.encode() + b"\n")
         child.stdin.flush()
         assert "allowed" in json.loads(child.stdout.readline())  # answered: waiting on stdin
         child.send_signal(signal.SIGINT)
-        err = child.stderr.read()
-        assert child.wait(timeout=60) == 130
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 130
     assert b"Traceback" not in err
 
 
