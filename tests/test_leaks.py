@@ -26,6 +26,7 @@ from caaspp_authz import (
     GroupAssignment,
     GroupKey,
     Request,
+    RequestError,
     Student,
     Unknown,
     User,
@@ -400,3 +401,14 @@ def test_user_kept_out_of_reach_is_not_named_by_a_principal_text(d: Directory) -
     decision = decide(user, V, student)
     assert re.findall(r"\d{14}", _text(decision)) == []
     assert re.findall(r"[\w.]+@[\w.]+", _text(decision)) == ["valley.teacher@sample.org"]
+
+
+@pytest.mark.parametrize("ssid", ["1000000003", "1999999999"])
+def test_a_student_asked_with_the_wrong_action_is_malformed_whether_or_not_it_exists(
+    d: Directory, ssid: str
+) -> None:
+    """V1: a student resource on an action that takes none is the same request error for a
+    known and an unknown SSID, so the error tells nothing of whether the SSID exists."""
+    with pytest.raises(RequestError) as caught:
+        _request(d, "teacher@example.org", "view_group", {"student": ssid})
+    assert str(caught.value) == "`view_group` does not act on a `student`"

@@ -22,7 +22,7 @@ import attrs
 
 from caaspp_authz._json import JsonProblem
 from caaspp_authz._json import loads as _loads
-from caaspp_authz.accounts import Email, canonical_email
+from caaspp_authz.accounts import Account, Email, canonical_email
 from caaspp_authz.catalog import Program, resolve_role
 from caaspp_authz.decision import POLICY, Action, Decision, decide
 from caaspp_authz.directory import Directory, User
@@ -37,6 +37,7 @@ from caaspp_authz.resources import (
     ProgramScope,
     Report,
     ResourceLink,
+    Student,
     ToolsForTeachers,
     Unknown,
 )
@@ -194,6 +195,21 @@ _READERS: Mapping[str, Callable[[object, Directory], object]] = {
 }
 
 
+_KINDS: Mapping[str, type] = {
+    "student": Student,
+    "group": GroupKey,
+    "group_assignment": GroupAssignment,
+    "custom_group": CustomGroup,
+    "report": Report,
+    "resource_link": ResourceLink,
+    "tools_for_teachers": ToolsForTeachers,
+    "organization": Organization,
+    "account": Account,
+    "grant": Grant,
+}
+"""The value each kind of resource reads as: an action takes the kinds of its POLICY row."""
+
+
 _PROGRAM_ACTIONS = frozenset({Action.MANAGE_TEST_SETTINGS, Action.VIEW_COMPLETION_STATUS})
 """T2, T3: the actions whose organization resource may name a program."""
 
@@ -246,10 +262,11 @@ def read_resource(action: Action, value: object, directory: Directory) -> object
     reader = _READERS.get(kind)
     if reader is None:
         raise RequestError(f"`{shown(kind)}` is not a kind of resource")
-    resource = reader(inner, directory)
-    if not isinstance(resource, (Unknown, *POLICY[action].kinds)):
+    # Checked before the directory is asked, so that a malformed request never tells whether
+    # a student or an account exists (FERPA: the same error for a known and an unknown SSID).
+    if _KINDS[kind] not in POLICY[action].kinds:
         raise RequestError(f"`{action.value}` does not act on a `{kind}`")
-    return resource
+    return reader(inner, directory)
 
 
 @attrs.frozen

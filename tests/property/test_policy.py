@@ -126,7 +126,13 @@ def test_no_assignment_in_force_is_denied(
             target = changed.accounts[resource.email]
             assert target.superintendent_of is None
             assert target.assignments
-            assert all(tree.organizations[a.org].lea_code == lea for a in target.assignments)
+            assert all(tree.organizations[a.org].lea_code == lea for a in target.assignments), (
+                decision,
+                target.assignments,
+                lea,
+                [tree.organizations[a.org] for a in target.assignments],
+                user.account,
+            )
 
 
 @given(scenarios())
