@@ -1,0 +1,146 @@
+"""The storage format: SQLite files written atomically, sniffed, refused when not the library's."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+
+from caaspp_authz import Directory, DirectoryError, decide, load_directory
+from caaspp_authz.oracle.table import ACTOR, worlds
+from caaspp_authz.serialize import dump_directory
+from caaspp_authz.store import is_store, read_mapping, write_store
+from caaspp_authz.strategies import directories
+from tests.conftest import EXAMPLES
+from tests.golden import regenerate
+from tests.property.support import same_resource
+from tests.storage import via_sqlite
+
+
+def test_example_round_trips_through_the_store(example: Directory, tmp_path: Path) -> None:
+    """dump → convert → load → dump gives the very JSON directory, in the same order."""
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    assert is_store(path)
+    assert dump_directory(load_directory(path)) == dump_directory(example)
+    assert read_mapping(path) == dump_directory(example)
+
+
+@given(directories())
+def test_every_directory_round_trips_through_the_store(directory: Directory) -> None:
+    """For every valid directory, the stored one loads back to the same JSON directory."""
+    assert dump_directory(via_sqlite(directory)) == dump_directory(directory)
+
+
+def test_format_is_sniffed_not_named(example: Directory, tmp_path: Path) -> None:
+    """A stored directory named .json and a JSON one named .sqlite each load by content."""
+    stored = tmp_path / "looks.json"
+    write_store(example, stored)
+    text = tmp_path / "looks.sqlite"
+    text.write_text(json.dumps(dump_directory(example)), encoding="utf-8")
+    assert dump_directory(load_directory(stored)) == dump_directory(example)
+    assert dump_directory(load_directory(text)) == dump_directory(example)
+
+
+def test_another_sqlite_database_is_refused(tmp_path: Path) -> None:
+    """An SQLite file without the library's marker table is refused with a clear error."""
+    path = tmp_path / "other.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE students (ssid TEXT)")
+    db.commit()
+    db.close()
+    with pytest.raises(DirectoryError, match="not a caaspp-authz directory"):
+        load_directory(path)
+
+
+def test_another_marker_or_version_is_refused(example: Directory, tmp_path: Path) -> None:
+    """A marker naming another format, or a storage version this library does not read."""
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE caaspp_authz SET value = '99' WHERE key = 'version'")
+    db.commit()
+    db.close()
+    with pytest.raises(DirectoryError, match="storage version `99`"):
+        load_directory(path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE caaspp_authz SET value = 'something-else' WHERE key = 'format'")
+    db.commit()
+    db.close()
+    with pytest.raises(DirectoryError, match="not a caaspp-authz directory"):
+        load_directory(path)
+
+
+def test_a_damaged_database_is_refused(tmp_path: Path) -> None:
+    """A file with the SQLite header and garbage after it raises DirectoryError, not a crash."""
+    path = tmp_path / "d.sqlite"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 2000)
+    with pytest.raises(DirectoryError, match=r"d\.sqlite"):
+        load_directory(path)
+
+
+def test_a_stored_directory_is_checked_again(example: Directory, tmp_path: Path) -> None:
+    """A stored file edited to break the rulebook (O4) is refused when loaded, like JSON."""
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE roles SET org = '99999999999999'")
+    db.commit()
+    db.close()
+    with pytest.raises(DirectoryError, match="O4"):
+        load_directory(path)
+
+
+def test_a_failed_write_leaves_the_old_file(
+    example: Directory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write is atomic: a failure keeps the old file whole and leaves no temporary file."""
+    from caaspp_authz import store
+
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    before = path.read_bytes()
+
+    def broken(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "_write_tables", broken)
+    with pytest.raises(OSError):
+        write_store(example, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["d.sqlite"]
+
+
+def test_golden_table_holds_over_the_store() -> None:
+    """Every decision of the golden table is the same when its worlds load from the store."""
+    found: set[tuple[str, ...]] = set()
+    for world in worlds():
+        directory = via_sqlite(world.directory)
+        user = directory.user(ACTOR)
+        for case in world.cases:
+            d = decide(user, case.action, same_resource(directory, case.resource))
+            c = case.cell
+            verdict = "allow" if d.allowed else "deny"
+            found.add(
+                (c.rule_set, c.actor, c.action, c.relation, c.variant, verdict, ",".join(d.rules))
+            )
+    lines = ["\t".join(r) for r in sorted(found)]
+    expected = regenerate.TABLE.read_text(encoding="utf-8").splitlines()[1:]
+    assert lines == expected
+
+
+def test_convert_command_round_trips(tmp_path: Path) -> None:
+    """`directory convert` writes the storage format and back, to the same JSON directory."""
+    from caaspp_authz.cli import main
+
+    stored, back = tmp_path / "d.sqlite", tmp_path / "d.json"
+    source = EXAMPLES / "directory.json"
+    assert main(["directory", "convert", str(source), "--out", str(stored), "-q"]) == 0
+    assert is_store(stored)
+    assert main(["directory", "convert", str(stored), "--out", str(back), "-q"]) == 0
+    expected = dump_directory(load_directory(source))
+    assert json.loads(back.read_text(encoding="utf-8")) == expected
+    assert main(["check-directory", str(stored)]) == 0
