@@ -199,8 +199,8 @@ def main(scale: float, upload_rows: int | None, out: Any = print) -> int:
     s = shape(scale)
     out(f"# caaspp-authz statewide benchmark (scale {scale:g})")
     out()
-    for line in machine():
-        out(line)
+    for text in machine():
+        out(text)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         t0 = time.perf_counter()
@@ -294,14 +294,14 @@ def main(scale: float, upload_rows: int | None, out: Any = print) -> int:
     out("| target | " + " | ".join(label for label, _ in rows) + " | target |")
     out("|---|" + "---|" * len(rows) + "---|")
 
-    def line(name: str, cells: Sequence[str], target: str) -> None:
+    def row(name: str, cells: Sequence[str], target: str) -> None:
         out(f"| {name} | " + " | ".join(cells) + f" | {target} |")
 
-    line("open + first decision, s", [f"{r['open_first_s']:.2f}" for _, r in rows], "≤ 5 s")
-    line("resident memory after it, MiB", [_mib(r["rss_kib"]) for _, r in rows], "≤ 600 MB")
-    line("peak memory while opening, MiB", [_mib(r["peak_kib"]) for _, r in rows], "")
-    line("one-row apply_users, ms", [f"{r['one_row_s'] * 1000:,.0f}" for _, r in rows], "≤ 50 ms")
-    line(
+    row("open + first decision, s", [f"{r['open_first_s']:.2f}" for _, r in rows], "≤ 5 s")
+    row("resident memory after it, MiB", [_mib(r["rss_kib"]) for _, r in rows], "≤ 600 MB")
+    row("peak memory while opening, MiB", [_mib(r["peak_kib"]) for _, r in rows], "")
+    row("one-row apply_users, ms", [f"{r['one_row_s'] * 1000:,.0f}" for _, r in rows], "≤ 50 ms")
+    row(
         "can() median ns (x district)",
         [
             f"{r['can_median_ns']:,.0f} ({r['can_median_ns'] / base['can_median_ns']:.2f}x)"
@@ -309,12 +309,12 @@ def main(scale: float, upload_rows: int | None, out: Any = print) -> int:
         ],
         "≤ 1.2x",
     )
-    line(
+    row(
         f"visible, LEA user, of {s.students:,} students, ms",
         [f"{r['visible_s'] * 1000:,.1f} ({r['visible_n']:,} seen)" for _, r in rows],
         "≤ 150 ms",
     )
-    line(
+    row(
         f"apply users of {size:,} rows, s / peak MiB",
         [f"{r['seconds']:.1f} / {_mib(r['peak_kib'])}" for _, r in applies],
         "≤ 60 s, ≤ 2 GB (1M rows)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from hypothesis import given
 from caaspp_authz import Directory, DirectoryError, decide, load_directory
 from caaspp_authz.oracle.table import ACTOR, worlds
 from caaspp_authz.serialize import dump_directory
-from caaspp_authz.store import is_store, read_mapping, write_store
+from caaspp_authz.store import is_store, read_mapping, read_store, write_store
 from caaspp_authz.strategies import directories
 from tests.conftest import EXAMPLES
 from tests.golden import regenerate
@@ -82,8 +83,13 @@ def test_a_damaged_database_is_refused(tmp_path: Path) -> None:
         load_directory(path)
 
 
-def test_a_stored_directory_is_checked_again(example: Directory, tmp_path: Path) -> None:
-    """A stored file edited to break the rulebook (O4) is refused when loaded, like JSON."""
+def test_a_stored_directory_is_checked_in_full_on_demand(
+    example: Directory, tmp_path: Path
+) -> None:
+    """A stored file edited to break the rulebook (O4) is refused by read_store and by
+    check-directory, which check it in full as a JSON file is checked."""
+    from caaspp_authz.cli import main
+
     path = tmp_path / "d.sqlite"
     write_store(example, path)
     db = sqlite3.connect(path)
@@ -91,7 +97,62 @@ def test_a_stored_directory_is_checked_again(example: Directory, tmp_path: Path)
     db.commit()
     db.close()
     with pytest.raises(DirectoryError, match="O4"):
+        read_store(path)
+    assert main(["check-directory", str(path)]) != 0
+
+
+def test_another_policy_is_checked_in_full(example: Directory, tmp_path: Path) -> None:
+    """A file written under another catalog or version loads whole and is checked again."""
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    assert not isinstance(load_directory(path).accounts, dict)  # read on demand
+    db = sqlite3.connect(path)
+    db.execute("UPDATE caaspp_authz SET value = 'other' WHERE key = 'policy'")
+    db.execute("UPDATE roles SET org = '99999999999999'")
+    db.commit()
+    db.close()
+    with pytest.raises(DirectoryError, match="O4"):
         load_directory(path)
+
+
+def test_policy_digest_is_stable_across_processes() -> None:
+    """The digest does not depend on the hash seed, so a file opens on demand everywhere."""
+    import subprocess
+    import sys
+
+    code = "from caaspp_authz.store import policy_digest; print(policy_digest())"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(seen) == 1
+
+
+def test_lazy_directory_keeps_the_guards(example: Directory, tmp_path: Path) -> None:
+    """G11, V1: the opened directory allows only its own users and students, by identity."""
+    from caaspp_authz import Action, Student, can
+
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    opened = load_directory(path)
+    email = next(iter(opened.accounts))
+    user = opened.user(email)
+    assert opened.user(email) is user
+    assert opened.owns(user)
+    assert not opened.owns(example.user(email))
+    view = Action.VIEW_STUDENT_RESULTS
+    for ssid in opened.students:
+        mine = opened.students[ssid]
+        assert can(example.user(email), view, mine) is False  # another directory's user
+        allowed = can(user, view, mine)
+        assert can(user, view, Student(mine.ssid, mine.school)) is allowed  # equal value
+        assert can(user, view, example.students[ssid]) is False  # another directory's student
 
 
 def test_a_failed_write_leaves_the_old_file(

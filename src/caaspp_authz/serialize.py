@@ -126,7 +126,7 @@ def load_directory(source: str | os.PathLike[str] | Mapping[str, Any]) -> Direct
         from caaspp_authz import store
 
         if store.is_store(path):
-            return store.read_store(path)
+            return store.open_directory(path)
         try:
             data = _loads(path.read_text(encoding="utf-8-sig"))
         except OSError as exc:

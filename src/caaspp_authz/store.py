@@ -21,6 +21,8 @@ directory loads back as the very directory, in the same order, checked by the ru
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import json
 import os
 import sqlite3
@@ -29,10 +31,23 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
+from caaspp_authz.accounts import RuleSet
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import DirectoryError, Problem, shown
 
-__all__ = ["HEADER", "STORE_FORMAT", "STORE_VERSION", "is_store", "read_store", "write_store"]
+__all__ = [
+    "HEADER",
+    "STORE_FORMAT",
+    "STORE_VERSION",
+    "is_store",
+    "open_directory",
+    "policy_digest",
+    "read_mapping",
+    "read_store",
+    "write_store",
+]
 
 HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""
@@ -66,6 +81,9 @@ CREATE TABLE group_users (
 CREATE TABLE custom_groups (pos INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL);
 CREATE TABLE custom_group_students (
     grp INTEGER NOT NULL, ssid TEXT NOT NULL, PRIMARY KEY (grp, ssid)) WITHOUT ROWID;
+CREATE TABLE warnings (
+    pos INTEGER PRIMARY KEY, rule TEXT NOT NULL, message TEXT NOT NULL, severity TEXT NOT NULL,
+    place TEXT, row INTEGER, col TEXT, value TEXT, fix TEXT);
 """
 
 _INDEXES = """
@@ -84,6 +102,35 @@ def is_store(path: str | os.PathLike[str]) -> bool:
             return f.read(len(HEADER)) == HEADER
     except OSError:
         return False
+
+
+def policy_digest() -> str:
+    """A digest of the catalog (roles and grant rows) and the library's version.
+
+    A stored file records the digest of the library that wrote it, having checked the
+    directory against the rulebook; a library with another digest checks it again in full.
+    """
+    from caaspp_authz import __version__
+    from caaspp_authz.catalog import GRANTS, ROLES
+
+    text = json.dumps([__version__, _canonical(ROLES), _canonical(GRANTS)], default=repr)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """A value as JSON-ready data whose text does not depend on set order or hash seeds."""
+    if attrs.has(type(value)):
+        fields = attrs.fields(type(value))
+        return [type(value).__name__, [_canonical(getattr(value, f.name)) for f in fields]]
+    if isinstance(value, enum.Enum):
+        return [type(value).__name__, _canonical(value.value)]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Mapping):
+        return sorted(([_canonical(k), _canonical(v)] for k, v in value.items()), key=repr)
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
 def write_store(
@@ -105,7 +152,7 @@ def write_store(
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        _write_tables(data, temporary, progress or (lambda _: None))
+        _write_tables(data, directory.warnings, temporary, progress or (lambda _: None))
         with open(temporary, "rb+") as f:
             os.fsync(f.fileno())
         umask = os.umask(0)
@@ -128,7 +175,12 @@ def write_store(
         os.close(dirfd)
 
 
-def _write_tables(data: Mapping[str, Any], path: str, progress: Callable[[str], None]) -> None:
+def _write_tables(
+    data: Mapping[str, Any],
+    warnings: Iterable[Problem],
+    path: str,
+    progress: Callable[[str], None],
+) -> None:
     Path(path).unlink()  # sqlite3 makes the file itself
     db = sqlite3.connect(path)
     try:
@@ -141,7 +193,15 @@ def _write_tables(data: Mapping[str, Any], path: str, progress: Callable[[str], 
                 ("format", STORE_FORMAT),
                 ("version", str(STORE_VERSION)),
                 ("rule_set", data["rule_set"]),
+                ("policy", policy_digest()),
             ],
+        )
+        db.executemany(
+            "INSERT INTO warnings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (i, p.rule, p.message, p.severity.value, p.where, p.row, p.column, p.value, p.fix)
+                for i, p in enumerate(warnings)
+            ),
         )
         progress("organizations")
         db.executemany(
@@ -338,8 +398,32 @@ def _mapping(db: sqlite3.Connection) -> dict[str, Any]:
     }
 
 
+def open_directory(path: str | os.PathLike[str]) -> Directory:
+    """Open a stored directory to be read on demand (what ``load_directory`` does with one).
+
+    Nothing is loaded whole: the directory's mappings query the file, opened read-only, as
+    decisions and queries ask (:mod:`caaspp_authz._stored`). The file was checked against the
+    rulebook when it was written; a file written by a library with another catalog or version
+    (:func:`policy_digest`) is loaded and checked in full instead (:func:`read_store`).
+    """
+    from caaspp_authz._stored import open_lazily
+
+    db = open_store(path)
+    try:
+        marker = dict(db.execute("SELECT key, value FROM caaspp_authz").fetchall())
+        rule_sets = {s.value: s for s in RuleSet}
+        rule_set = rule_sets.get(marker.get("rule_set", ""))
+        if marker.get("policy") != policy_digest() or rule_set is None:
+            db.close()
+            return read_store(path)
+        return open_lazily(db, rule_set)
+    except sqlite3.Error as exc:
+        db.close()
+        raise _refuse(Path(path), f"cannot be read: {exc}") from None
+
+
 def read_store(path: str | os.PathLike[str]) -> Directory:
-    """Load a stored directory; it is checked against the rulebook as a JSON one is.
+    """Load a stored directory whole; it is checked against the rulebook as a JSON one is.
 
     Raises :class:`~caaspp_authz.errors.DirectoryError` for a file that is not the library's
     or a directory the rulebook refuses.
