@@ -242,6 +242,21 @@ def _write_out(path: str, text: str) -> None:
         raise UsageError(f"cannot write `{shown(path)}`: {exc.strerror}") from None
 
 
+def _write_directory(path: str, directory: Directory) -> None:
+    """Write a directory: the storage format when ``path`` ends in ``.sqlite``, else JSON."""
+    if not path.endswith(".sqlite"):
+        _write_out(
+            path, json.dumps(dump_directory(directory), indent=2, ensure_ascii=False) + "\n"
+        )
+        return
+    from caaspp_authz.store import write_store
+
+    try:
+        write_store(directory, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write `{shown(path)}`: {exc.strerror}") from None
+
+
 _KINDS = (
     ("assignments_added", "assignment(s) added"),
     ("assignments_overridden", "assignment(s) overridden (U4)"),
@@ -296,10 +311,7 @@ def _apply(args: argparse.Namespace, out: SafeOutput) -> int:
             head = f"{name}: not applied: the file has errors"
             _readable(out, exc.problems, head=head, name=name, rows=0)
         return EXIT_INPUT
-    _write_out(
-        args.out,
-        json.dumps(dump_directory(applied.directory), indent=2, ensure_ascii=False) + "\n",
-    )
+    _write_directory(args.out, applied.directory)
     if args.format == "json":
         body = {
             "applied": True,
@@ -394,7 +406,10 @@ def add_uploads(sub: Any) -> None:
             _common(p)
             if command == "apply":
                 p.add_argument(
-                    "--out", required=True, metavar="NEW.json", help="the new directory file"
+                    "--out",
+                    required=True,
+                    metavar="NEW.json",
+                    help="the new directory file (the storage format if it ends in .sqlite)",
                 )
                 p.add_argument(
                     "--details",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
@@ -310,6 +310,9 @@ class _Users(Mapping[Email, User]):
     def __init__(self, accounts: _Accounts) -> None:
         self._accounts = accounts
         self._made: dict[Email, User] = {}
+        self.active: set[User] = set()
+        """The users made so far of active accounts: ``Directory._active`` (G11, by identity;
+        a user not yet made is not yet the directory's own, and no caller holds it)."""
         self._lock = threading.Lock()
         self.directory: Directory | None = None
 
@@ -320,16 +323,19 @@ class _Users(Mapping[Email, User]):
         return found  # type: ignore[no-any-return]
 
     def get(self, key: object, default: Any = None) -> Any:
-        if not isinstance(key, str):
-            return default
-        found = self._made.get(Email(key))
+        found = self._made.get(key)  # type: ignore[call-overload]
         if found is not None:
             return found
+        if not isinstance(key, str):
+            return default
         if self.directory is None or self._accounts.get(key) is None:
             return default
         user = self.directory._make_user(Email(key))
         with self._lock:  # two threads making one user: both return the one kept
-            return self._made.setdefault(Email(key), user)
+            kept = self._made.setdefault(Email(key), user)
+            if kept.active:
+                self.active.add(kept)
+            return kept
 
     def __contains__(self, key: object) -> bool:
         return self.get(key) is not None
@@ -342,18 +348,6 @@ class _Users(Mapping[Email, User]):
 
     def __len__(self) -> int:
         return len(self._accounts)
-
-
-class _Active(Container[User]):
-    """The directory's own users of active accounts, by identity (G11, fail closed)."""
-
-    def __init__(self, users: _Users) -> None:
-        self._users = users
-
-    def __contains__(self, user: object) -> bool:
-        if not isinstance(user, User):
-            return False
-        return self._users.get(user.email) is user and user.active
 
 
 class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
@@ -503,7 +497,7 @@ def open_lazily(connection: sqlite3.Connection, rule_set: RuleSet) -> Directory:
         groups_by_user=_GroupsOf(db, groups, "group_users", "email"),  # type: ignore[arg-type]
         primaries=_primaries(db),
         users=users,
-        active=_Active(users),
+        active=users.active,
         holders=_Holders(db, users),
         groups_by_student=_GroupsOf(db, groups, "group_students", "ssid"),
         student_positions=_Positions(db, "students", "ssid"),
