@@ -205,3 +205,42 @@ def test_convert_command_round_trips(tmp_path: Path) -> None:
     expected = dump_directory(load_directory(source))
     assert json.loads(back.read_text(encoding="utf-8")) == expected
     assert main(["check-directory", str(stored)]) == 0
+
+
+def test_an_open_directory_outlives_a_replaced_file(example: Directory, tmp_path: Path) -> None:
+    """A directory opened on demand keeps reading its file after a new one is renamed over it."""
+    from caaspp_authz.uploads import apply_users
+
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    old = load_directory(path)
+    applied = apply_users(
+        EXAMPLES / "users_upload.csv", old, uploader="caaspp.coordinator@example.org"
+    )
+    write_store(applied.directory, path)
+    assert old.account("vera.nolan@example.org") is None
+    assert dump_directory(old) == dump_directory(example)
+    assert load_directory(path).account("vera.nolan@example.org") is not None
+
+
+def test_apply_writes_the_storage_format_for_a_sqlite_out(tmp_path: Path) -> None:
+    """`apply users --out NEW.sqlite` writes the storage format, loading as the JSON result."""
+    from caaspp_authz.cli import main
+
+    stored, text = tmp_path / "new.sqlite", tmp_path / "new.json"
+    common = [
+        "apply",
+        "users",
+        str(EXAMPLES / "users_upload.csv"),
+        "--directory",
+        str(EXAMPLES / "directory.json"),
+        "--as",
+        "caaspp.coordinator@example.org",
+        "-q",
+        "--out",
+    ]
+    assert main([*common, str(stored)]) == 0
+    assert main([*common, str(text)]) == 0
+    assert is_store(stored)
+    assert not is_store(text)
+    assert dump_directory(load_directory(stored)) == dump_directory(load_directory(text))
