@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -244,3 +245,28 @@ def test_apply_writes_the_storage_format_for_a_sqlite_out(tmp_path: Path) -> Non
     assert is_store(stored)
     assert not is_store(text)
     assert dump_directory(load_directory(stored)) == dump_directory(load_directory(text))
+
+
+def test_unknown_keys_find_nothing_in_an_opened_directory(
+    example: Directory, tmp_path: Path
+) -> None:
+    """V1, E1: keys the file lacks, or of the wrong type, find nothing; nothing raises."""
+    from caaspp_authz import Action, Student, can
+    from caaspp_authz.orgs import CDSCode
+    from caaspp_authz.resources import GroupKey
+
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    opened = load_directory(path)
+    mappings: list[Any] = [opened.accounts, opened.students, opened.groups, opened.holders]
+    for mapping in mappings:
+        assert mapping.get(None) is None
+        assert mapping.get("nobody") is None
+    assert opened.groups.get(GroupKey(CDSCode("19647330000000"), 2026, "none")) is None
+    assert opened.students_by_school.get(CDSCode("99999999999999")) is None
+    with pytest.raises(KeyError):
+        opened.student_positions[None]  # type: ignore[index]
+    assert opened.user("nobody@nowhere.org").account is None
+    stranger = Student("9999999999", CDSCode("19647331111111"))
+    for email in opened.accounts:
+        assert can(opened.user(email), Action.VIEW_STUDENT_RESULTS, stranger) is False

@@ -230,8 +230,8 @@ class _Positions(Mapping[str, int]):
         self._all = f"SELECT {column} FROM {table} ORDER BY pos"
         self._len = f"SELECT count(*) FROM {table}"
 
-    def __getitem__(self, key: str) -> int:
-        found = self._db.scalar(self._sql, (key,))
+    def __getitem__(self, key: object) -> int:
+        found = self._db.scalar(self._sql, (key,)) if isinstance(key, str) else None
         if found is None:
             raise KeyError(key)
         return int(found)
