@@ -1,7 +1,8 @@
 """Measure caaspp_authz against Cedar, Rego and Casbin on one seeded workload, and print a report.
 
 Run from the repository root: ``python -m bench`` (``--no-large`` skips the 3,000,000-student
-directory). Every figure printed is measured in this run; the report names the machine.
+directory); ``python -m bench --statewide [--scale F]`` runs the statewide benchmark instead
+(:mod:`bench.statewide`). Every figure printed is measured in this run; the report names the machine.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ from importlib import metadata
 from typing import Any
 
 from bench import workload
-from bench.peer_casbin import Casbin
-from bench.peer_cedar import Cedar
-from bench.peer_rego import Rego
 from caaspp_authz import Action, Student, User, can, load_directory
 from caaspp_authz.queries import visible
 
@@ -155,7 +153,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-large", action="store_true", help="skip the 3,000,000-student directory"
     )
+    parser.add_argument(
+        "--statewide",
+        action="store_true",
+        help="run the statewide benchmark instead (bench/statewide.py), JSON and storage format",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="with --statewide: the fraction of the state to generate (1.0: all of it)",
+    )
+    parser.add_argument(
+        "--upload-rows",
+        type=int,
+        default=None,
+        help="with --statewide: rows of the apply users file (default 1,000,000 x scale)",
+    )
     args = parser.parse_args(argv)
+    if args.statewide:
+        from bench import statewide
+
+        return statewide.main(args.scale, args.upload_rows, out=_out)
+    from bench.peer_casbin import Casbin
+    from bench.peer_cedar import Cedar
+    from bench.peer_rego import Rego
 
     _out("# caaspp-authz benchmark: view_student_results (V1)")
     _out()

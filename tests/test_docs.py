@@ -149,6 +149,7 @@ MODULES = (
     "decision",
     "request",
     "serialize",
+    "store",
     "errors",
     "resources",
     "cde",

@@ -1,4 +1,5 @@
-"""The upload commands: ``validate users|groups``, ``apply users|groups``, ``directory from-cde``.
+"""The upload and directory commands: ``validate``/``apply users|groups``, ``directory from-cde``,
+``directory convert``.
 
 Registered by appending to :data:`caaspp_authz.cli.COMMANDS`. Exit status: 0 when the file is
 valid (or was applied), 1 when it has errors, 2 for unusable arguments.
@@ -241,6 +242,21 @@ def _write_out(path: str, text: str) -> None:
         raise UsageError(f"cannot write `{shown(path)}`: {exc.strerror}") from None
 
 
+def _write_directory(path: str, directory: Directory) -> None:
+    """Write a directory: the storage format when ``path`` ends in ``.sqlite``, else JSON."""
+    if not path.endswith(".sqlite"):
+        _write_out(
+            path, json.dumps(dump_directory(directory), indent=2, ensure_ascii=False) + "\n"
+        )
+        return
+    from caaspp_authz.store import write_store
+
+    try:
+        write_store(directory, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write `{shown(path)}`: {exc.strerror}") from None
+
+
 _KINDS = (
     ("assignments_added", "assignment(s) added"),
     ("assignments_overridden", "assignment(s) overridden (U4)"),
@@ -295,10 +311,7 @@ def _apply(args: argparse.Namespace, out: SafeOutput) -> int:
             head = f"{name}: not applied: the file has errors"
             _readable(out, exc.problems, head=head, name=name, rows=0)
         return EXIT_INPUT
-    _write_out(
-        args.out,
-        json.dumps(dump_directory(applied.directory), indent=2, ensure_ascii=False) + "\n",
-    )
+    _write_directory(args.out, applied.directory)
     if args.format == "json":
         body = {
             "applied": True,
@@ -326,6 +339,39 @@ def _from_cde(args: argparse.Namespace, out: SafeOutput) -> int:
         return EXIT_INPUT
     _write_out(args.out, json.dumps(mapping, indent=2, ensure_ascii=False) + "\n")
     out.write(f"wrote {len(result.organizations)} organizations to {args.out}\n")
+    return EXIT_OK
+
+
+def _convert(args: argparse.Namespace, out: SafeOutput) -> int:
+    """``directory convert``: JSON to the storage format, or the storage format to JSON."""
+    from caaspp_authz.store import is_store, write_store
+
+    source = args.file
+    if not os.path.isfile(source):
+        reason = "no such file" if not os.path.exists(source) else "not a file"
+        raise UsageError(f"cannot read `{shown(source)}`: {reason}")
+    to = args.to or ("json" if is_store(source) else "sqlite")
+    directory = read_directory(source, quiet=args.quiet)
+    if to == "json":
+        _write_out(
+            args.out, json.dumps(dump_directory(directory), indent=2, ensure_ascii=False) + "\n"
+        )
+    else:
+        tty = _tty(sys.stderr)
+
+        def progress(stage: str) -> None:
+            if tty:
+                sys.stderr.write(f"\rwriting {stage} ...\x1b[K")
+                sys.stderr.flush()
+
+        try:
+            write_store(directory, args.out, progress=progress)
+        except OSError as exc:
+            raise UsageError(f"cannot write `{shown(args.out)}`: {exc.strerror}") from None
+        finally:
+            if tty:
+                sys.stderr.write("\r\x1b[K")
+    out.write(f"wrote {args.out} ({to})\n")
     return EXIT_OK
 
 
@@ -360,7 +406,10 @@ def add_uploads(sub: Any) -> None:
             _common(p)
             if command == "apply":
                 p.add_argument(
-                    "--out", required=True, metavar="NEW.json", help="the new directory file"
+                    "--out",
+                    required=True,
+                    metavar="NEW.json",
+                    help="the new directory file (the storage format if it ends in .sqlite)",
                 )
                 p.add_argument(
                     "--details",
@@ -371,7 +420,7 @@ def add_uploads(sub: Any) -> None:
 
 
 def add_directory(sub: Any) -> None:
-    """Add ``directory from-cde``."""
+    """Add ``directory from-cde`` and ``directory convert``."""
     parser = sub.add_parser("directory", help="make directory files")
     actions = parser.add_subparsers(dest="directory_action", required=True, metavar="ACTION")
     p = actions.add_parser("from-cde", help="organizations from the CDE public schools file")
@@ -382,6 +431,24 @@ def add_directory(sub: Any) -> None:
     )
     output_arguments(p)
     p.set_defaults(run=_from_cde)
+    p = actions.add_parser(
+        "convert", help="convert a directory between JSON and the storage format (SQLite)"
+    )
+    p.add_argument("file", metavar="IN", help="the directory file (JSON or storage format)")
+    p.add_argument("--out", required=True, metavar="OUT", help="the file to write")
+    p.add_argument(
+        "--to",
+        choices=("sqlite", "json"),
+        help="the format to write (default: the other one of the input's)",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="do not print the directory's warnings on standard error",
+    )
+    output_arguments(p)
+    p.set_defaults(run=_convert)
 
 
 COMMANDS: list[Callable[[Any], None]] = [add_uploads, add_directory]

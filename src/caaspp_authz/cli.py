@@ -181,6 +181,13 @@ def read_json(flag: str, path: str) -> Any:
         raise UsageError(f"`{flag} {shown(path)}` {exc}") from None
 
 
+def _check_load(path: str) -> Directory:
+    """``check-directory``: a stored directory is checked in full, as a JSON one is."""
+    from caaspp_authz.store import is_store, read_store
+
+    return read_store(path) if is_store(path) else load_directory(path)
+
+
 def read_directory(path: str, *, quiet: bool = False) -> Directory:
     """Load the ``--directory`` file (``-``: standard input); a refusal is a usage error (2).
 
@@ -467,7 +474,7 @@ def _cmd_check(args: argparse.Namespace, out: SafeOutput) -> int:
         elif not os.path.isfile(args.file):
             raise UsageError(f"cannot read `{shown(args.file)}`: no such file")
         else:
-            directory = load_directory(args.file)
+            directory = _check_load(args.file)
     except DirectoryError as exc:
         problems, valid = exc.problems, False
     except UsageError as exc:

@@ -12,7 +12,7 @@ a few set lookups.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 
 import attrs
 
@@ -132,8 +132,8 @@ class Directory:
     students_by_school: Mapping[CDSCode, tuple[Student, ...]]
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
-    _users: dict[Email, User] = attrs.field(factory=dict, repr=False)
-    _active: set[User] = attrs.field(factory=set, repr=False)
+    _users: Mapping[Email, User] = attrs.field(factory=dict, repr=False)
+    _active: Container[User] = attrs.field(factory=set, repr=False)
     """The directory's own users of active accounts, by identity: ``can`` and ``decide`` allow
     no other user (G11; and a copy, or a user of another directory, is not in it)."""
     _sets: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
@@ -184,6 +184,8 @@ class Directory:
             for ssid in g.students:
                 by_student.setdefault(ssid, []).append(g)
         holders: dict[str, dict[CDSCode, tuple[Email, ...]]] = {}
+        users: dict[Email, User] = {}
+        active: set[User] = set()
         directory = cls(
             tree=tree,
             rule_set=rule_set,
@@ -199,12 +201,14 @@ class Directory:
             groups_by_student={k: tuple(v) for k, v in by_student.items()},
             student_positions={ssid: i for i, ssid in enumerate(student_map)},
             account_positions={email: i for i, email in enumerate(account_map)},
+            users=users,
+            active=active,
         )
         held: dict[str, dict[CDSCode, list[Email]]] = {}
         for email in account_map:
-            user = directory._users[email] = directory._make_user(email)
+            user = users[email] = directory._make_user(email)
             if user.active:
-                directory._active.add(user)
+                active.add(user)
             for name, codes in user.scopes.items():
                 by_org = held.setdefault(name, {})
                 for code in codes:

@@ -111,15 +111,21 @@ class _Reader:
 
 
 def load_directory(source: str | os.PathLike[str] | Mapping[str, Any]) -> Directory:
-    """Load a directory from a path to a JSON file or an already parsed mapping (format 1).
+    """Load a directory from a path to a file or an already parsed mapping (format 1).
 
-    Raises :class:`~caaspp_authz.errors.DirectoryError` listing every problem; never loads a
+    The file is either the JSON directory format or the library's storage format
+    (:mod:`caaspp_authz.store`), told apart by its first bytes (the SQLite header), not its
+    name. Raises :class:`~caaspp_authz.errors.DirectoryError` listing every problem; never loads a
     directory in part.
     """
     if isinstance(source, Mapping):
         data: Any = source
     else:
         path = Path(source)
+        from caaspp_authz import store
+
+        if store.is_store(path):
+            return store.open_directory(path)
         try:
             data = _loads(path.read_text(encoding="utf-8-sig"))
         except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,9 +20,14 @@ from caaspp_authz import (
     can,
 )
 from caaspp_authz.queries import allowed_actions, can_many, grantable, visible, who_can
-from caaspp_authz.strategies import directories, requests
+from caaspp_authz.strategies import requests
+from tests.storage import STORAGES, stored_directories
 
 NEWCOMER = Email("nobody.yet@newcomer.org")
+
+# Every query holds over every storage the library offers: the directory built in memory and
+# the same directory loaded from the storage format.
+pytestmark = pytest.mark.parametrize("storage", list(STORAGES))
 
 
 _GROUPS = {Action.VIEW_GROUP, Action.CREATE_GROUP, Action.EDIT_GROUP, Action.DELETE_GROUP}
@@ -72,9 +78,9 @@ def _users(directory: Directory) -> list[User]:
 
 
 @given(st.data())
-def test_visible_from_a_list_is_can_filtered(data: st.DataObject) -> None:
+def test_visible_from_a_list_is_can_filtered(storage: str, data: st.DataObject) -> None:
     """G11, V1–V7, T1–T3: visible(u, a, rs) == [r for r in rs if can(u, a, r)], in order."""
-    directory = data.draw(directories())
+    directory = data.draw(stored_directories(storage))
     drawn = data.draw(st.lists(requests(directory), min_size=1, max_size=12))
     user, action, _ = drawn[0]
     resources: list[object] = [r for _, _, r in drawn]
@@ -86,9 +92,10 @@ def test_visible_from_a_list_is_can_filtered(data: st.DataObject) -> None:
     assert visible(user, action, iter(resources)) == expected
 
 
-@given(directories())
-def test_visible_in_the_directory_is_can_filtered(directory: Directory) -> None:
+@given(st.data())
+def test_visible_in_the_directory_is_can_filtered(storage: str, data: st.DataObject) -> None:
     """G11, V1–V7, T1–T3: visible(u, a) is the directory's own resources can allows, in order."""
+    directory = data.draw(stored_directories(storage))
     for user in _users(directory):
         for action in Action:
             mine = _collection(directory, action)
@@ -98,17 +105,18 @@ def test_visible_in_the_directory_is_can_filtered(directory: Directory) -> None:
 
 
 @given(st.data())
-def test_who_can_is_can_over_every_account(data: st.DataObject) -> None:
+def test_who_can_is_can_over_every_account(storage: str, data: st.DataObject) -> None:
     """G11, V1–V7: who_can(a, r) lists exactly the accounts can allows, in directory order."""
-    directory = data.draw(directories())
+    directory = data.draw(stored_directories(storage))
     for _, action, resource in data.draw(st.lists(requests(directory), max_size=8)):
         expected = [u for u in directory.users() if can(u, action, resource)]
         assert who_can(action, resource, directory) == expected
 
 
-@given(directories())
-def test_who_can_sees_every_student_and_group(directory: Directory) -> None:
+@given(st.data())
+def test_who_can_sees_every_student_and_group(storage: str, data: st.DataObject) -> None:
     """V1–V3: for every student and group of the directory, who_can agrees with can."""
+    directory = data.draw(stored_directories(storage))
     cases: list[tuple[Action, object]] = [
         (Action.VIEW_STUDENT_RESULTS, s) for s in directory.students.values()
     ]
@@ -120,18 +128,21 @@ def test_who_can_sees_every_student_and_group(directory: Directory) -> None:
 
 
 @given(st.data())
-def test_allowed_actions_is_can_over_every_action(data: st.DataObject) -> None:
+def test_allowed_actions_is_can_over_every_action(storage: str, data: st.DataObject) -> None:
     """G11: allowed_actions(u, r) lists exactly the actions can allows, in Action order."""
-    directory = data.draw(directories())
+    directory = data.draw(stored_directories(storage))
     for user, _, resource in data.draw(st.lists(requests(directory), max_size=8)):
         expected = [a for a in Action if can(user, a, resource)]
         assert allowed_actions(user, resource) == expected
 
 
-@given(directories())
-def test_grantable_is_add_role_over_every_role_and_organization(directory: Directory) -> None:
+@given(st.data())
+def test_grantable_is_add_role_over_every_role_and_organization(
+    storage: str, data: st.DataObject
+) -> None:
     """G1–G6, R2, G11: grantable(u) is every (role, organization) add_role allows for a new
     account (credential attested, not primary), organizations in order, roles in catalog order."""
+    directory = data.draw(stored_directories(storage))
     for user in _users(directory):
         expected = [
             (role, org.cds)
@@ -147,9 +158,9 @@ def test_grantable_is_add_role_over_every_role_and_organization(directory: Direc
 
 
 @given(st.data())
-def test_can_many_is_can_of_each(data: st.DataObject) -> None:
+def test_can_many_is_can_of_each(storage: str, data: st.DataObject) -> None:
     """can_many(requests) == [can(u, a, r) for each request], in order."""
-    directory = data.draw(directories())
+    directory = data.draw(stored_directories(storage))
     batch = data.draw(st.lists(requests(directory), max_size=20))
     students = [
         (user, Action.VIEW_STUDENT_RESULTS, s)
