@@ -58,18 +58,33 @@ def _csv_rows(text: str) -> list[tuple[str, ...]]:
     return [tuple(row) for row in csv.reader(io.StringIO(text, newline="")) if any(row)]
 
 
+def _ends_in_quotes(text: str) -> bool:
+    """Whether ``text`` ends inside a quoted field, as :func:`csv.reader` (not strict) reads it.
+
+    (The strict reader cannot tell: it stops at the first stray quote, such as ``""a``.)
+    """
+    state = "start"  # start of a field, in a plain field, in quotes, or a quote in quotes
+    for c in text:
+        if state == "quoted":
+            state = "quote" if c == '"' else "quoted"
+        elif state == "quote":  # `""` is a quote; a delimiter or line end closes the field
+            state = "quoted" if c == '"' else "start" if c in ",\r\n" else "plain"
+        elif c in ",\r\n":
+            state = "start"
+        elif state == "start" and c == '"':
+            state = "quoted"
+        else:
+            state = "plain"
+    return state == "quoted"
+
+
 def _csv_reader(text: str) -> list[tuple[str, ...]]:
     """What the reader should give for ``text``: :func:`csv.reader`'s records without the blank
     ones (every field empty or white space), but a blank one wider than the header as ``()``."""
     out: list[tuple[str, ...]] = []
     header: list[str] | None = None
     rows = list(csv.reader(io.StringIO(text, newline="")))
-    try:
-        list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:  # a quote left open: that record is reported, not blank
-        open_last = "unexpected end of data" in str(exc)
-    else:
-        open_last = False
+    open_last = _ends_in_quotes(text)  # a quote left open: that record is reported, not blank
     for i, row in enumerate(rows):
         if any(field.strip() for field in row) or (open_last and i == len(rows) - 1 and any(row)):
             header = header or row
