@@ -194,3 +194,17 @@ def test_queries_follow_t2_t3_programs(example: Directory) -> None:
         for resource in (school, elpac):
             got = user in who_can(Action.MANAGE_TEST_SETTINGS, resource, example)
             assert got is can(user, Action.MANAGE_TEST_SETTINGS, resource)
+
+
+def test_a_program_scope_is_kept_only_for_an_action_that_takes_one(example: Directory) -> None:
+    """G9, T2: visible keeps what can allows, so a program scope listed for `upload_users`
+    (which takes a plain organization) is dropped, as `can` denies it."""
+    from caaspp_authz import Action, ProgramScope, can
+
+    user = example.user("caaspp.coordinator@example.org")
+    lea = example.organization("19647330000000")
+    assert lea is not None
+    scope = ProgramScope(lea)
+    assert can(user, Action.UPLOAD_USERS, lea)
+    assert not can(user, Action.UPLOAD_USERS, scope)
+    assert visible(user, Action.UPLOAD_USERS, [scope, lea]) == [lea]

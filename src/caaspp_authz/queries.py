@@ -30,7 +30,6 @@ from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, is_lea_code
 from caaspp_authz.resources import (
     CustomGroup,
     GroupKey,
-    ProgramScope,
     ResourceLink,
     Student,
     ToolsForTeachers,
@@ -152,9 +151,10 @@ def _filter_organizations(user: User, action: Action, items: Sequence[Any]) -> l
     site; T2, T3: for the program (and assessment) the resource names."""
     site = user.directory.tree.is_test_site if action in _SITE_ONLY else None
     reach = user.reach
+    kinds = POLICY[action].kinds  # a ProgramScope only where the action takes one (T2, T3)
     found = []
     for o in items:
-        if not isinstance(o, (Organization, ProgramScope)):
+        if not isinstance(o, kinds):
             continue
         need = organization_need(action, o)
         if need is None:

@@ -88,7 +88,7 @@ def test_visible_from_a_list_is_can_filtered(storage: str, data: st.DataObject) 
     if mine is not None:
         resources += data.draw(st.permutations(list(mine)))
     expected = [r for r in resources if can(user, action, r)]
-    assert visible(user, action, resources) == expected
+    assert visible(user, action, resources) == expected, (action, user.email, resources)
     assert visible(user, action, iter(resources)) == expected
 
 
