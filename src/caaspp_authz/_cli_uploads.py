@@ -12,11 +12,11 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from caaspp_authz._files import replace_atomically
 from caaspp_authz.cde import cde_directory, read_cde
 from caaspp_authz.cli import (
     EXIT_INPUT,
@@ -200,39 +200,13 @@ def _validate(args: argparse.Namespace, out: SafeOutput) -> int:
 
 
 def write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Replace ``path`` with ``text`` so that a reader sees the old file or the whole new one.
+    """Replace ``path`` with ``text`` so that a reader sees the old file or the whole new one."""
+    replace_atomically(path, lambda temporary: _write_text(temporary, text))
 
-    The text goes to a temporary file in the same folder, is flushed to disk, and is renamed
-    over the target; a failure before the rename leaves the old file as it was.
-    """
-    target = Path(path)
-    folder = target.parent
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o7777)
-        else:  # as a plain open() would have made it
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        dirfd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - a folder that cannot be opened (Windows)
-        return
-    try:
-        os.fsync(dirfd)
-    except OSError:  # pragma: no cover - file systems that do not sync folders
-        pass
-    finally:
-        os.close(dirfd)
+
+def _write_text(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
 
 
 def _write_out(path: str, text: str) -> None:

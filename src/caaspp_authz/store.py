@@ -26,13 +26,13 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from caaspp_authz._files import replace_atomically
 from caaspp_authz.accounts import RuleSet
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import DirectoryError, Problem, shown
@@ -148,31 +148,12 @@ def write_store(
     from caaspp_authz.serialize import dump_directory
 
     data = dump_directory(directory)
-    target = Path(path)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        _write_tables(data, directory.warnings, temporary, progress or (lambda _: None))
-        with open(temporary, "rb+") as f:
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~umask
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        dirfd = os.open(target.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - a folder that cannot be opened (Windows)
-        return
-    try:
-        os.fsync(dirfd)
-    except OSError:  # pragma: no cover - file systems that do not sync folders
-        pass
-    finally:
-        os.close(dirfd)
+    replace_atomically(
+        path,
+        lambda temporary: _write_tables(
+            data, directory.warnings, temporary, progress or (lambda _: None)
+        ),
+    )
 
 
 def _write_tables(
