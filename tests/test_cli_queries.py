@@ -59,6 +59,13 @@ def test_visible_groups_and_organizations() -> None:
         ("visible", "--principal", "teacher@example.org", "--action", "add_role"),
         ("visible", "--principal", "a@b.org", "--action", "view_group", "--kind", "students"),
         ("who-can", "--action", "view_student_results", "--resource", "{"),
+        (  # strict JSON, as every reader of the request format: a key twice is refused
+            "who-can",
+            "--action",
+            "view_student_results",
+            "--resource",
+            '{"student": "1000000008", "student": "1000000001"}',
+        ),
         (
             "who-can",
             "--action",

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from caaspp_authz._json import loads as strict_json
 from caaspp_authz.cli import EXIT_INPUT, EXIT_OK, UsageError, read_directory
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import CaasppAuthzError
@@ -62,7 +63,7 @@ def _requests(
         if not line.strip():
             continue
         try:
-            request = Request.from_json(json.loads(line), directory)
+            request = Request.from_json(strict_json(line), directory)
         except (CaasppAuthzError, ValueError) as exc:
             failed = True
             lines.append(json.dumps({"error": f"line {number}: {str(exc)[:300]}"}))
@@ -74,7 +75,7 @@ def _requests(
 
 def _report(path: str) -> Any:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = strict_json(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"cannot read the change report `{path}`: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("changes"), dict):

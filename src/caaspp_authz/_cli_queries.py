@@ -11,6 +11,8 @@ import argparse
 import json
 from typing import Any
 
+from caaspp_authz._json import JsonProblem
+from caaspp_authz._json import loads as strict_json
 from caaspp_authz.accounts import Email
 from caaspp_authz.cli import (
     EXIT_OK,
@@ -20,7 +22,6 @@ from caaspp_authz.cli import (
     directory_arguments,
     email_argument,
     read_directory,
-    shown,
 )
 from caaspp_authz.decision import POLICY, Action
 from caaspp_authz.directory import Directory
@@ -85,12 +86,10 @@ def _cmd_visible(args: argparse.Namespace, out: SafeOutput) -> int:
 
 def _cmd_who_can(args: argparse.Namespace, out: SafeOutput) -> int:
     action = action_argument("--action", args.action)
-    try:
-        value = json.loads(args.resource)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"`--resource` is not JSON: {exc}") from None
-    except (RecursionError, ValueError) as exc:
-        raise UsageError(f"`--resource` cannot be read: {shown(str(exc))}") from None
+    try:  # strict JSON, as every reader of the request format (duplicate keys refused)
+        value = strict_json(args.resource)
+    except JsonProblem as exc:
+        raise UsageError(f"`--resource` {exc}") from None
     directory = read_directory(args.directory, quiet=args.quiet)
     try:
         resource = read_resource(action, value, directory)

@@ -173,10 +173,14 @@ def test_delta_from_an_applied_upload(tmp_path: Path) -> None:
 
 
 def test_a_malformed_request_line_is_an_error_line(tmp_path: Path) -> None:
-    """A malformed request line gets an `error` in its place; the others are written; exit 1."""
+    """A malformed or duplicate-key request line gets an `error` in its place; the others are
+    written; exit 1."""
     requests = tmp_path / "r.jsonl"
     requests.write_text(
         '{"principal": "a@b.org", "action": "fly"}\n\n'
+        # strict JSON, as `decide --requests`: a key given twice is refused, not last-one-wins
+        '{"principal": "teacher@example.org", "action": "view_student_results", '
+        '"resource": {"student": "1000000008"}, "resource": {"student": "1000000001"}}\n'
         + Path(REQUESTS).read_text(encoding="utf-8"),
         encoding="utf-8",
     )
@@ -193,10 +197,14 @@ def test_a_malformed_request_line_is_an_error_line(tmp_path: Path) -> None:
     assert status == 1
     written = lines(tmp_path / "o" / "requests.jsonl")
     assert "error" in written[0]
-    assert len(written) == 1 + len(decisions())
+    assert "twice" in written[1]["error"]
+    assert len(written) == 2 + len(decisions())
 
 
-@pytest.mark.parametrize("report", ['{"assignments_added": 3}', "not json", '["a list"]'])
+@pytest.mark.parametrize(
+    "report",
+    ['{"assignments_added": 3}', "not json", '["a list"]', '{"changes": {}, "changes": {}}'],
+)
 def test_an_unusable_report_is_exit_2(tmp_path: Path, report: str) -> None:
     """A change report that is not one is refused with exit status 2 and nothing written."""
     path = tmp_path / "report.json"
