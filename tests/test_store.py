@@ -156,6 +156,44 @@ def test_lazy_directory_keeps_the_guards(example: Directory, tmp_path: Path) -> 
         assert can(user, view, example.students[ssid]) is False  # another directory's student
 
 
+def test_users_no_caller_holds_are_let_go_and_held_ones_stay_the_directorys_own(
+    example: Directory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G11, V1: a stored directory keeps a bounded number of users made; one a caller holds
+    stays the directory's own (the same object, allowed), one let go leaves the directory's
+    identities, and a made-again user is allowed while a copy of it is still denied."""
+    import copy
+    import gc
+
+    from caaspp_authz import Action, _stored, can
+
+    monkeypatch.setattr(_stored, "USERS_KEPT", 2)
+    monkeypatch.setattr(_stored, "ACCOUNTS_KEPT", 2)
+    monkeypatch.setattr(_stored, "GROUPS_KEPT", 1)
+    path = tmp_path / "d.sqlite"
+    write_store(example, path)
+    opened = load_directory(path)
+    view = Action.VIEW_STUDENT_RESULTS
+    held = opened.user("caaspp.coordinator@example.org")
+    student = opened.students["1000000001"]
+    assert can(held, view, student)
+    for email in opened.accounts:  # every other user made, used, and dropped
+        other = opened.user(email)
+        can(other, view, student)
+        del other
+    gc.collect()
+    users = opened._users
+    assert isinstance(users, _stored._Users)
+    assert len(users._refs) <= 2 + 1  # the kept ones and the one held here
+    assert len(opened._active) <= 2 + 1  # type: ignore[arg-type]
+    assert opened.user("caaspp.coordinator@example.org") is held  # still the directory's own
+    assert can(held, view, student)
+    assert not can(copy.copy(held), view, student)
+    theirs = example.students["1000000001"]
+    for email in opened.accounts:  # and each made again still decides as the JSON directory
+        assert can(opened.user(email), view, student) is can(example.user(email), view, theirs)
+
+
 def test_a_failed_write_leaves_the_old_file(
     example: Directory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

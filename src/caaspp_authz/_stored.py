@@ -8,10 +8,17 @@ the queries run over it unchanged (one implementation over one directory interfa
 
 What the decision derives from the rulebook is derived again here, from the current catalog:
 a user (scopes, reach, in-force roles, G10) is made by :meth:`Directory._make_user
-<caaspp_authz.directory.Directory._make_user>` the first time it is asked for, and kept, so
-that it is the directory's own object, checked by identity (G11, fail closed); the holders
+<caaspp_authz.directory.Directory._make_user>` the first time it is asked for, and stays the
+directory's own object, checked by identity (G11, fail closed), for as long as a caller holds
+it; the holders
 index asks the file which accounts hold a role carrying the permission at the organization and
 keeps those whose user holds it in force (G10).
+
+Memory stays bounded however long a service runs and however many accounts it decides for:
+what is read is kept in caches of a fixed size (the most recently used :data:`USERS_KEPT`
+users, :data:`ACCOUNTS_KEPT` accounts, :data:`GROUPS_KEPT` groups), and a user beyond them
+that no caller holds is let go and made again on its next use. The directory's warnings are
+read from the file each time they are asked for.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ import json
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
 from caaspp_authz.catalog import ROLES, Form, Program, by_name
@@ -30,7 +38,49 @@ from caaspp_authz.errors import Problem, Severity
 from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, is_lea_code
 from caaspp_authz.resources import CustomGroup, Group, GroupKey, Student
 
-__all__ = ["open_lazily"]
+__all__ = ["ACCOUNTS_KEPT", "GROUPS_KEPT", "USERS_KEPT", "open_lazily"]
+
+USERS_KEPT = 20_000
+"""Users a stored directory keeps made beyond those its callers hold: the most recently asked
+for. A user a caller holds is the directory's own for as long as it is held."""
+ACCOUNTS_KEPT = 50_000
+"""Accounts (and e-mails known to hold none) a stored directory keeps read: the most recent."""
+GROUPS_KEPT = 20_000
+"""Groups a stored directory keeps read: the most recently used."""
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Kept(Generic[K, V]):
+    """A cache of at most ``size`` entries that lets the least recently used go (thread-safe)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def __contains__(self, key: K) -> bool:
+        return key in self._items
+
+    def put(self, key: K, value: V) -> None:
+        gone = None
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            if len(self._items) > self._size:
+                gone = self._items.popitem(last=False)
+        del gone  # let go outside the lock: dropping a user's last reference runs its callback
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class _Db:
@@ -60,7 +110,7 @@ class _Accounts(Mapping[Email, Account]):
 
     def __init__(self, db: _Db) -> None:
         self._db = db
-        self._cache: dict[str, Account | None] = {}
+        self._cache: _Kept[str, Account | bool] = _Kept(ACCOUNTS_KEPT)  # False: no such account
         self._len: int | None = None
 
     def _read(self, where: str, key: Any) -> list[Account]:
@@ -84,11 +134,12 @@ class _Accounts(Mapping[Email, Account]):
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
             return default
-        if key not in self._cache:
+        value = self._cache.get(key)
+        if value is None:
             found = self._read("email = ?", key)
-            self._cache[key] = found[0] if found else None
-        value = self._cache[key]
-        return default if value is None else value
+            value = found[0] if found else False
+            self._cache.put(key, value)
+        return default if value is False else value
 
     def __contains__(self, key: object) -> bool:
         return self.get(key) is not None
@@ -110,8 +161,8 @@ class _Accounts(Mapping[Email, Account]):
             "SELECT * FROM accounts ORDER BY pos"
         ):
             found = self._cache.get(email)
-            if found is None:
-                found = self._cache[email] = _account(
+            if not isinstance(found, Account):  # made for this list, not kept (memory bounded)
+                found = _account(
                     email, first, last, phone, active, credentialed, sup, forms, roles.get(pos, [])
                 )
             out.append(found)
@@ -248,7 +299,7 @@ class _Groups(Mapping[GroupKey, Group]):
 
     def __init__(self, db: _Db) -> None:
         self._db = db
-        self._cache: dict[int, Group] = {}
+        self._cache: _Kept[int, Group] = _Kept(GROUPS_KEPT)
 
     def at(self, pos: int) -> Group:
         found = self._cache.get(pos)
@@ -264,7 +315,7 @@ class _Groups(Mapping[GroupKey, Group]):
                 frozenset(s for (s,) in students),
                 frozenset(Email(e) for (e,) in users),
             )
-            self._cache[pos] = found
+            self._cache.put(pos, found)
         return found
 
     def values(self) -> Any:
@@ -280,8 +331,8 @@ class _Groups(Mapping[GroupKey, Group]):
             "SELECT pos, name, school, school_year, subject FROM groups ORDER BY pos"
         ):
             found = self._cache.get(pos)
-            if found is None:
-                found = self._cache[pos] = Group(
+            if found is None:  # made for this list, not kept (memory bounded)
+                found = Group(
                     GroupKey(CDSCode(school), year, name),
                     subject,
                     frozenset(members.get(pos, ())),
@@ -349,15 +400,23 @@ class _GroupsOf(Mapping[str, tuple[Group, ...]]):
 
 
 class _Users(Mapping[Email, User]):
-    """E-mail → the directory's own user, made once on first use and kept (G11: by identity)."""
+    """E-mail → the directory's own user, made on first use (G11: checked by identity).
+
+    A made user is referenced weakly: it stays the directory's own, the one object returned
+    for its e-mail and in :attr:`active`, for as long as anything holds it. The directory
+    itself holds only the :data:`USERS_KEPT` most recently asked for; one nobody holds is let
+    go, its identity leaves :attr:`active` before its memory is freed, and it is made again
+    on its next use.
+    """
 
     def __init__(self, accounts: _Accounts) -> None:
         self._accounts = accounts
-        self._made: dict[Email, User] = {}
-        self.active: set[User] = set()
-        """The users made so far of active accounts: ``Directory._active`` (G11, by identity;
-        a user not yet made is not yet the directory's own, and no caller holds it)."""
-        self._lock = threading.Lock()
+        self._refs: dict[Email, weakref.ref[User]] = {}
+        self._kept: _Kept[Email, User] = _Kept(USERS_KEPT)
+        self.active: set[int] = set()
+        """The identities of the living users of active accounts: ``Directory._active``."""
+        # Re-entrant: letting a user go (in `_kept.put`, under this lock) runs its callback.
+        self._lock = threading.RLock()
         self.directory: Directory | None = None
 
     def __getitem__(self, key: Email) -> User:
@@ -367,19 +426,38 @@ class _Users(Mapping[Email, User]):
         return found  # type: ignore[no-any-return]
 
     def get(self, key: object, default: Any = None) -> Any:
-        found = self._made.get(key)  # type: ignore[call-overload]
-        if found is not None:
-            return found
         if not isinstance(key, str):
             return default
+        email = Email(key)
+        ref = self._refs.get(email)
+        found = None if ref is None else ref()
+        if found is not None:
+            self._kept.put(email, found)
+            return found
         if self.directory is None or self._accounts.get(key) is None:
             return default
-        user = self.directory._make_user(Email(key))
+        user = self.directory._make_user(email)
         with self._lock:  # two threads making one user: both return the one kept
-            kept = self._made.setdefault(Email(key), user)
-            if kept.active:
-                self.active.add(kept)
+            ref = self._refs.get(email)
+            kept = None if ref is None else ref()
+            if kept is None:
+                kept = user
+                self._refs[email] = weakref.ref(user, self._forget(email, id(user)))
+                if user.active:
+                    self.active.add(id(user))
+            self._kept.put(email, kept)
             return kept
+
+    def _forget(self, email: Email, identity: int) -> Callable[[weakref.ref[User]], None]:
+        """What to do when the user of ``email`` is let go: its identity is no longer ours."""
+
+        def gone(ref: weakref.ref[User]) -> None:
+            with self._lock:
+                self.active.discard(identity)
+                if self._refs.get(email) is ref:
+                    del self._refs[email]
+
+        return gone
 
     def __contains__(self, key: object) -> bool:
         return self.get(key) is not None
@@ -503,23 +581,61 @@ def _primaries(db: _Db) -> dict[tuple[CDSCode, str], Email]:
     return found
 
 
-def _warnings(db: _Db) -> tuple[Problem, ...]:
-    return tuple(
-        Problem(
-            rule,
-            message,
-            severity=Severity(severity),
-            where=where,
-            row=row,
-            column=column,
-            value=value,
-            fix=fix,
-        )
-        for rule, message, severity, where, row, column, value, fix in db.rows(
-            "SELECT rule, message, severity, place, row, col, value, fix FROM warnings "
-            "ORDER BY pos"
-        )
-    )
+class _Warnings(Sequence[Problem]):
+    """The directory's warnings (``Directory.warnings``), read from the file when asked for.
+
+    A statewide directory can hold tens of thousands; a process that only decides never
+    reads them."""
+
+    _SQL = "SELECT rule, message, severity, place, row, col, value, fix FROM warnings ORDER BY pos"
+
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+        self._len: int | None = None
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Problem]:
+        return [
+            Problem(
+                rule,
+                message,
+                severity=Severity(severity),
+                where=where,
+                row=row,
+                column=column,
+                value=value,
+                fix=fix,
+            )
+            for rule, message, severity, where, row, column, value, fix in self._db.rows(sql, args)
+        ]
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = _count(self._db, "SELECT count(*) FROM warnings")
+        return self._len
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self._read(self._SQL))
+
+    @overload
+    def __getitem__(self, index: int) -> Problem: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Problem]: ...
+    def __getitem__(self, index: int | slice) -> Problem | Sequence[Problem]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        n = len(self)
+        at = index + n if index < 0 else index
+        if not 0 <= at < n:
+            raise IndexError("warning index out of range")
+        return self._read(self._SQL + " LIMIT 1 OFFSET ?", (at,))[0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} warnings of a stored directory>"
 
 
 def open_lazily(connection: sqlite3.Connection, rule_set: RuleSet) -> Directory:
@@ -536,7 +652,7 @@ def open_lazily(connection: sqlite3.Connection, rule_set: RuleSet) -> Directory:
         students=students,
         groups=groups,
         custom_groups=_customs(db),
-        warnings=_warnings(db),
+        warnings=_Warnings(db),
         students_by_school=_BySchool(db, students),
         groups_by_user=_GroupsOf(db, groups, "group_users", "email"),  # type: ignore[arg-type]
         primaries=_primaries(db),

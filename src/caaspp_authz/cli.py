@@ -482,7 +482,7 @@ def _cmd_check(args: argparse.Namespace, out: SafeOutput) -> int:
             raise
         problems, valid = (Problem("U2", str(exc)),), False
     else:
-        problems, valid = directory.warnings, True
+        problems, valid = tuple(directory.warnings), True
     errors = sum(1 for p in problems if p.is_error)
     if args.format == "json":
         body = {"valid": valid, "problems": [problem_json(p) for p in problems]}

@@ -685,7 +685,7 @@ def _decide(user: User, action: Action, resource: object) -> Decision:
             "the user is not its directory's own",
             "take the user from `Directory.user(email)` of the directory decided on",
         )
-    if user not in directory._active:
+    if id(user) not in directory._active:
         return _deny(
             ("G11",),
             f"`{user.email}` is inactive and may do nothing",
@@ -722,7 +722,7 @@ def can(user: User, action: Action, resource: object) -> bool:
         return False
     directory = user.directory
     if (
-        user not in directory._active  # not the directory's own active user (E1, G11)
+        id(user) not in directory._active  # not the directory's own active user (E1, G11)
         or not isinstance(resource, entry.kinds)  # unknown or wrong kind
     ):
         return False

@@ -12,7 +12,8 @@ a few set lookups.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -128,14 +129,17 @@ class Directory:
     students: Mapping[str, Student]
     groups: Mapping[GroupKey, Group]
     custom_groups: Mapping[tuple[Email, str], CustomGroup]
-    warnings: tuple[Problem, ...]
+    warnings: Sequence[Problem]
     students_by_school: Mapping[CDSCode, tuple[Student, ...]]
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
     _users: Mapping[Email, User] = attrs.field(factory=dict, repr=False)
-    _active: Container[User] = attrs.field(factory=set, repr=False)
-    """The directory's own users of active accounts, by identity: ``can`` and ``decide`` allow
-    no other user (G11; and a copy, or a user of another directory, is not in it)."""
+    _active: Container[int] = attrs.field(factory=set, repr=False)
+    """The identities (``id``) of the directory's own living users of active accounts: ``can``
+    and ``decide`` allow no other user (G11; a copy, or a user of another directory, is not in
+    it). Identities, not the users, so that a directory may let a user no caller holds go
+    (a stored directory does): an identity leaves the set before its user's memory is freed,
+    so it is never another object's."""
     _sets: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     _reaches: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     # Reverse indexes for the queries (caaspp_authz.queries), filled once by build.
@@ -185,7 +189,7 @@ class Directory:
                 by_student.setdefault(ssid, []).append(g)
         holders: dict[str, dict[CDSCode, tuple[Email, ...]]] = {}
         users: dict[Email, User] = {}
-        active: set[User] = set()
+        active: set[int] = set()
         directory = cls(
             tree=tree,
             rule_set=rule_set,
@@ -208,7 +212,7 @@ class Directory:
         for email in account_map:
             user = users[email] = directory._make_user(email)
             if user.active:
-                active.add(user)
+                active.add(id(user))  # held by `users` as long as the directory lives
             for name, codes in user.scopes.items():
                 by_org = held.setdefault(name, {})
                 for code in codes:
@@ -266,6 +270,18 @@ class Directory:
             custom_sources=frozenset(),
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle everything but :attr:`_active`: identities are this process's only."""
+        return {
+            a.name: getattr(self, a.name) for a in attrs.fields(type(self)) if a.name != "_active"
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, then know this process's identities of the directory's own active users."""
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_active", {id(u) for u in self._users.values() if u.active})
+
     def owns(self, user: User) -> bool:
         """Whether ``user`` is this directory's own :class:`User` (the very object, not a copy)."""
         return self._users.get(user.email) is user
@@ -317,10 +333,12 @@ class Directory:
                 if g.grantor == SUPERINTENDENT:
                     powers.append(GrantPower(g, account.superintendent_of, Level.LEA))
         assigned = self.groups_by_user.get(email, ())
-        group_students: set[str] = set()
-        sources: set[str] = set()
+        group_students: frozenset[str] = frozenset()
+        sources: frozenset[str] = frozenset()
         for group in assigned:
-            group_students |= group.students
+            # Unions of frozensets: a user of one group shares that group's own set (no copy per
+            # user, which is what a statewide directory's memory would be made of).
+            group_students = group_students | group.students if group_students else group.students
             covering = self.tree.covering(group.key.school)
             for a in in_force:  # V4: the source limit of the role that opens the group
                 limit = a.role.custom_group_source_limit
@@ -329,7 +347,7 @@ class Directory:
                     and any(p.value == "PII_GROUP" for p in a.role.permissions)
                     and (limit is None or len(group.students) <= limit)
                 ):
-                    sources |= group.students
+                    sources = sources | group.students if sources else group.students
                     break
         return User._made(
             email,
@@ -340,8 +358,8 @@ class Directory:
             in_force=in_force,
             grant_powers=tuple(powers),
             groups=frozenset(g.key for g in assigned),
-            group_students=frozenset(group_students),
-            custom_sources=frozenset(sources),
+            group_students=group_students,
+            custom_sources=group_students if sources == group_students else sources,
         )
 
 

@@ -65,7 +65,7 @@ _GROUP_ACTIONS = (
 def _acts(user: User) -> bool:
     """E1, G11: only a known, active account may do anything, and only the directory's own
     user object (as ``can`` checks it)."""
-    return user in user.directory._active
+    return id(user) in user.directory._active
 
 
 def _covered(user: User, name: str) -> frozenset[CDSCode]:

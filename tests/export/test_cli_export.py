@@ -197,7 +197,7 @@ def test_a_malformed_request_line_is_an_error_line(tmp_path: Path) -> None:
     assert status == 1
     written = lines(tmp_path / "o" / "requests.jsonl")
     assert "error" in written[0]
-    assert "twice" in written[1]["error"]
+    assert "twice" in str(written[1]["error"])
     assert len(written) == 2 + len(decisions())
 
 
