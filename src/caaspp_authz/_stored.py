@@ -243,6 +243,31 @@ class _Positions(Mapping[str, int]):
         return _count(self._db, self._len)
 
 
+class _GroupPositions(Mapping[GroupKey, int]):
+    """Group key → its position in directory order."""
+
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    def __getitem__(self, key: GroupKey) -> int:
+        found = None
+        if isinstance(key, GroupKey):
+            found = self._db.scalar(
+                "SELECT pos FROM groups WHERE school = ? AND school_year = ? AND name = ?",
+                (key.school, key.school_year, key.name),
+            )
+        if found is None:
+            raise KeyError(key)
+        return int(found)
+
+    def __iter__(self) -> Iterator[GroupKey]:
+        rows = self._db.rows("SELECT school, school_year, name FROM groups ORDER BY pos")
+        return iter([GroupKey(CDSCode(s), y, n) for s, y, n in rows])
+
+    def __len__(self) -> int:
+        return _count(self._db, "SELECT count(*) FROM groups")
+
+
 class _Groups(Mapping[GroupKey, Group]):
     """Group key → group, by position in the file, each read on first use and kept."""
 
@@ -351,7 +376,7 @@ class _GroupsOf(Mapping[str, tuple[Group, ...]]):
 class _Users(Mapping[Email, User]):
     """E-mail → the directory's own user, made once on first use and kept (G11: by identity)."""
 
-    def __init__(self, accounts: _Accounts) -> None:
+    def __init__(self, accounts: Mapping[Email, Account]) -> None:
         self._accounts = accounts
         self._made: dict[Email, User] = {}
         self.active: set[User] = set()
@@ -372,7 +397,7 @@ class _Users(Mapping[Email, User]):
             return found
         if not isinstance(key, str):
             return default
-        if self.directory is None or self._accounts.get(key) is None:
+        if self.directory is None or self._accounts.get(Email(key)) is None:
             return default
         user = self.directory._make_user(Email(key))
         with self._lock:  # two threads making one user: both return the one kept
@@ -546,6 +571,7 @@ def open_lazily(connection: sqlite3.Connection, rule_set: RuleSet) -> Directory:
         groups_by_student=_GroupsOf(db, groups, "group_students", "ssid"),
         student_positions=_Positions(db, "students", "ssid"),
         account_positions=_Positions(db, "accounts", "email"),  # type: ignore[arg-type]
+        group_positions=_GroupPositions(db),
     )
     users.directory = directory
     return directory

@@ -60,7 +60,7 @@ from caaspp_authz.uploads._common import (
     _header_problems,
     _open_parts,
     _problem,
-    _rebuild,
+    _changed,
     _shown,
     _sorted,
     _Template,
@@ -821,9 +821,9 @@ def apply_users(source: Source, directory: Directory, *, uploader: str) -> Uploa
     created: list[Email] = []
     reactivated: list[Email] = []
     credentialed: list[Email] = []
-    accounts: dict[Email, Account] = dict(directory.accounts)
+    accounts: dict[Email, Account] = {}  # the changed accounts only: the rest is shared
     for email, rows in by_email.items():
-        old = accounts.get(email)
+        old = directory.accounts.get(email)
         wanted: dict[CDSCode, list[Role]] = {}
         for r in rows:
             roles = wanted.setdefault(r.cds, [])
@@ -872,7 +872,7 @@ def apply_users(source: Source, directory: Directory, *, uploader: str) -> Uploa
                 assignments=new_assignments,
             )
         accounts[email] = account
-    new_directory = _rebuild(directory, accounts=accounts.values())
+    new_directory = _changed(directory, accounts=accounts.values())
     changes = ChangeReport(
         assignments_added=added,
         assignments_overridden=overridden,
