@@ -297,9 +297,7 @@ def _primaries(
         holders.sort(key=position)
         first = primaries[key] = holders[0]
         for email in holders[1:]:
-            role = next(
-                a.role for a in accounts[email].assignments if (a.org, a.role.name) == key
-            )
+            role = next(a.role for a in accounts[email].assignments if (a.org, a.role.name) == key)
             problems.append(
                 Problem(
                     "R7",
@@ -534,10 +532,7 @@ def _warnings(
     accounts_at = directory.account_positions
     acc = _merged(
         acc,
-        [
-            (accounts_at[_account_of(w)], block)
-            for w, block in _by_where(account_warnings).items()
-        ],
+        [(accounts_at[_account_of(w)], block) for w, block in _by_where(account_warnings).items()],
         lambda p: accounts_at[_account_of(p.where or "")],
     )
     groups_at = directory.group_positions
