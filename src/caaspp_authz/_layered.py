@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
+from caaspp_authz._stored import _Users
 from caaspp_authz.accounts import Account, Email
 from caaspp_authz.directory import (
     Directory,
@@ -186,12 +187,12 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
     ) -> None:
         self._base = base
         self._name = name
-        self._touched = touched
+        self.touched = touched
         self._directory = directory
         self._changed = changed
 
     def get(self, key: object, default: Any = None) -> Any:
-        if key not in self._touched:
+        if key not in self.touched:
             return self._base.get(key, default)  # type: ignore[call-overload]
         d = self._directory
         found = [e for e in self._base.get(key, ()) if e not in self._changed]  # type: ignore[call-overload]
@@ -210,9 +211,9 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
 
     def __iter__(self) -> Iterator[CDSCode]:
         for code in self._base:
-            if code not in self._touched or self.get(code) is not None:
+            if code not in self.touched or self.get(code) is not None:
                 yield code
-        for code in sorted(self._touched):
+        for code in sorted(self.touched):
             if code not in self._base and self.get(code) is not None:
                 yield code
 
@@ -231,16 +232,20 @@ class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
         changed: frozenset[Email],
     ) -> None:
         self._base = base
-        self._at = {
-            name: _HoldersAt(base.get(name) or {}, name, frozenset(orgs), directory, changed)
-            for name, orgs in touched.items()
-        }
+        self._at: dict[str, _HoldersAt] = {}
+        for name, orgs in touched.items():
+            held = base.get(name)  # not `or`: the truth of a stored index reads all of it
+            self._at[name] = _HoldersAt(
+                {} if held is None else held, name, frozenset(orgs), directory, changed
+            )
 
     def get(self, key: object, default: Any = None) -> Any:
         at = self._at.get(key) if isinstance(key, str) else None
         if at is None:
             return self._base.get(key, default)  # type: ignore[call-overload]
-        return at if len(at) else default
+        if self._base.get(key) is not None or any(at.get(c) is not None for c in at.touched):
+            return at
+        return default
 
     def __getitem__(self, key: str) -> Mapping[CDSCode, tuple[Email, ...]]:
         found = self.get(key)
@@ -323,17 +328,6 @@ def _group_of(where: str) -> GroupKey | None:
     return GroupKey(CDSCode(found.group(3)), int(found.group(2)), found.group(1))
 
 
-def _merged(
-    kept: list[Problem], blocks: list[tuple[int, list[Problem]]], at: Callable[[Problem], int]
-) -> list[Problem]:
-    """``kept`` (in order of ``at``) with each block inserted at its position."""
-    out = list(kept)
-    for pos, block in sorted(blocks, key=lambda b: b[0]):
-        i = bisect.bisect_right(out, pos, key=at)
-        out[i:i] = block
-    return out
-
-
 def _by_where(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
     found: dict[str, list[Problem]] = {}
     for p in problems:
@@ -410,8 +404,6 @@ def changed(
     touched = _touched_names(
         [*new_accounts.values(), *(a for e in new_accounts if (a := parent.accounts.get(e)))]
     )
-    from caaspp_authz._stored import _Users
-
     users = _Users(account_view)
     directory = Directory(
         tree=tree,
@@ -501,6 +493,40 @@ def _regrouped(
     return out
 
 
+def _phase(p: Problem) -> int:
+    """Which of build's checks gave a warning: 1 an account's, 2 a group's, 3 a custom
+    group's (V4), 0 none (a reader's warning about the file it read)."""
+    where = p.where or ""
+    if where.startswith("account `"):
+        return 1
+    if where.startswith("group `"):
+        return 2
+    if where.startswith("custom group `"):
+        return 3
+    return 0
+
+
+def _spliced(
+    warnings: tuple[Problem, ...],
+    lo: int,
+    hi: int,
+    blocks: Mapping[int, list[Problem]],
+    at: Callable[[Problem], int],
+) -> list[Problem]:
+    """``warnings[lo:hi]`` (in order of ``at``) with the warnings at each position of
+    ``blocks`` put in place of its block there; found by bisection, not by a scan."""
+    out: list[Problem] = []
+    start = lo
+    for pos in sorted(blocks):
+        first = bisect.bisect_left(warnings, pos, start, hi, key=at)
+        end = bisect.bisect_right(warnings, pos, first, hi, key=at)
+        out.extend(warnings[start:first])
+        out.extend(blocks[pos])
+        start = end
+    out.extend(warnings[start:hi])
+    return out
+
+
 def _warnings(
     parent: Directory,
     directory: Directory,
@@ -511,28 +537,22 @@ def _warnings(
     keys: set[GroupKey],
     customs: list[Any],
 ) -> list[Problem]:
-    """The warnings ``Directory.build`` gives for the new directory: the parent's, those of
-    what was checked again put in place (in directory order, phase by phase)."""
-    acc: list[Problem] = []
-    grp: list[Problem] = []
-    cus: list[Problem] = []
-    redone_accounts = {f"account `{e}`" for e in emails}
-    redone_groups = {f"group {k}" for k in keys}
-    redone_customs = {f"custom group `{shown(c.name)}` of `{c.owner}`" for c in customs}
-    for p in parent.warnings:  # a reader's warnings (a JSON file's) go, as in a rebuild
-        where = p.where or ""
-        if where.startswith("account `"):
-            if where not in redone_accounts:
-                acc.append(p)
-        elif where.startswith("group `"):
-            if where not in redone_groups:
-                grp.append(p)
-        elif where.startswith("custom group `") and where not in redone_customs:
-            cus.append(p)
+    """The warnings ``Directory.build`` gives for the new directory: the parent's, with those of
+    what was checked again put in their place (build's order: the accounts' warnings in
+    directory order, then the groups', then the custom groups'). The parent's warnings are in
+    that order, so each block is found by bisection. A reader's warnings (about the JSON file
+    the parent was read from) go, as in a rebuild."""
+    ws = parent.warnings
+    b1 = bisect.bisect_left(ws, 1, key=_phase)
+    b2 = bisect.bisect_left(ws, 2, b1, key=_phase)
+    b3 = bisect.bisect_left(ws, 3, b2, key=_phase)
     accounts_at = directory.account_positions
-    acc = _merged(
-        acc,
-        [(accounts_at[_account_of(w)], block) for w, block in _by_where(account_warnings).items()],
+    by_account = _by_where(account_warnings)
+    acc = _spliced(
+        ws,
+        b1,
+        b2,
+        {accounts_at[e]: by_account.get(f"account `{e}`", []) for e in emails},
         lambda p: accounts_at[_account_of(p.where or "")],
     )
     groups_at = directory.group_positions
@@ -541,14 +561,23 @@ def _warnings(
         key = _group_of(p.where or "")
         return -1 if key is None else groups_at[key]
 
-    grp = _merged(grp, [(group_at(b[0]), b) for b in _by_where(group_warnings).values()], group_at)
-    custom_at = {
-        f"custom group `{shown(c.name)}` of `{c.owner}`": i
-        for i, c in enumerate(parent.custom_groups.values())
-    }
-
-    def custom(p: Problem) -> int:
-        return custom_at.get(p.where or "", -1)
-
-    cus = _merged(cus, [(custom(b[0]), b) for b in _by_where(stale).values()], custom)
+    by_group = _by_where(group_warnings)
+    grp = _spliced(
+        ws, b2, b3, {groups_at[k]: by_group.get(f"group {k}", []) for k in keys}, group_at
+    )
+    cus: list[Problem] = list(ws[b3:])
+    if customs:
+        where_of = {c: f"custom group `{shown(c.name)}` of `{c.owner}`" for c in customs}
+        custom_at = {
+            f"custom group `{shown(c.name)}` of `{c.owner}`": i
+            for i, c in enumerate(parent.custom_groups.values())
+        }
+        by_custom = _by_where(stale)
+        cus = _spliced(
+            ws,
+            b3,
+            len(ws),
+            {custom_at[w]: by_custom.get(w, []) for w in where_of.values()},
+            lambda p: custom_at.get(p.where or "", -1),
+        )
     return [*acc, *grp, *cus]
