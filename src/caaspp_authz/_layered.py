@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from caaspp_authz._stored import _Users
@@ -94,11 +94,14 @@ class Over(Mapping[K, V], Generic[K, V]):
         """How many keys the view holds over its base."""
         return len(self._over) + len(self._gone) + len(self._added)
 
-    def changed(self, changes: Mapping[K, V]) -> Over[K, V]:
-        """A new view: this one with ``changes`` made (a value :data:`GONE` removes its key)."""
-        if not changes:
+    def changed(self, changes: Mapping[K, V], *, new: Mapping[K, V] | None = None) -> Over[K, V]:
+        """A new view: this one with ``changes`` made (a value :data:`GONE` removes its key),
+        and ``new``, keys the view does not hold, added after its own."""
+        if not changes and not new:
             return self
         over, gone, added = dict(self._over), set(self._gone), dict(self._added)
+        if new:
+            added.update(new)
         base = self._base
         for key, value in changes.items():
             if value is GONE:
@@ -227,23 +230,40 @@ class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
     def __init__(
         self,
         base: Mapping[str, Mapping[CDSCode, tuple[Email, ...]]],
-        touched: dict[str, set[CDSCode]],
+        accounts: list[Account],
         directory: Directory,
         changed: frozenset[Email],
     ) -> None:
         self._base = base
-        self._at: dict[str, _HoldersAt] = {}
-        for name, orgs in touched.items():
-            held = base.get(name)  # not `or`: the truth of a stored index reads all of it
-            self._at[name] = _HoldersAt(
-                {} if held is None else held, name, frozenset(orgs), directory, changed
-            )
+        self._accounts = accounts
+        self._directory = directory
+        self._changed = changed
+        self._made: dict[str, _HoldersAt] | None = None
+
+    @property
+    def _at(self) -> dict[str, _HoldersAt]:
+        """The touched names' indexes, made on first use (a big change that no query asks
+        about never pays for them)."""
+        made = self._made
+        if made is None:
+            made = {}
+            for name, orgs in _touched_names(self._accounts).items():
+                held = self._base.get(name)  # not `or`: a stored index's truth reads it all
+                made[name] = _HoldersAt(
+                    {} if held is None else held,
+                    name,
+                    frozenset(orgs),
+                    self._directory,
+                    self._changed,
+                )
+            self._made = made
+        return made
 
     def get(self, key: object, default: Any = None) -> Any:
         at = self._at.get(key) if isinstance(key, str) else None
         if at is None:
             return self._base.get(key, default)  # type: ignore[call-overload]
-        if self._base.get(key) is not None or any(at.get(c) is not None for c in at.touched):
+        if key in self._base or any(at.get(c) is not None for c in at.touched):
             return at
         return default
 
@@ -349,13 +369,17 @@ def changed(
         return _rebuilt(parent, accounts, groups)  # flatten: the views grew too large to copy
     problems: list[Problem] = []
     new_accounts = _accounts(tree, accounts, rule_set, problems)
-    account_view: Over[Email, Account] = Over.of(parent.accounts, _email).changed(new_accounts)
+    # the accounts changed, as the parent holds them (one lookup each, here only)
+    old_accounts = {e: a for e in new_accounts if (a := parent.accounts.get(e)) is not None}
+    account_view: Over[Email, Account] = Over.of(parent.accounts, _email).changed(
+        {e: new_accounts[e] for e in old_accounts},
+        new={e: a for e, a in new_accounts.items() if e not in old_accounts},
+    )
     # positions of the accounts and groups the directory changed does not hold
+    end = len(parent.accounts) if len(old_accounts) < len(new_accounts) else 0
     account_positions = Over.of(parent.account_positions).changed(
-        {
-            e: len(parent.accounts) + i
-            for i, e in enumerate(e for e in new_accounts if e not in parent.accounts)
-        }
+        {},
+        new={e: end + i for i, e in enumerate(e for e in new_accounts if e not in old_accounts)},
     )
     position = account_positions.__getitem__
     primaries = _primaries(parent, account_view, new_accounts, position, problems)
@@ -365,10 +389,11 @@ def changed(
     if any(p.is_error for p in (*problems, *group_problems)):
         raise DirectoryError([*problems, *group_problems])
     group_positions = Over.of(parent.group_positions).changed(
-        {
+        {},
+        new={
             k: len(parent.groups) + i
             for i, k in enumerate(k for k in new_groups if k not in parent.groups)
-        }
+        },
     )
 
     # the groups of each user and of each student that a changed group held or holds
@@ -390,9 +415,10 @@ def changed(
 
     # V3 again for the groups assigned to a changed account (an assignment that stopped
     # qualifying is a warning, one that qualifies again is not)
-    again = {
+    again = {  # an account new to the directory has the groups of by_user only
         g.key: g
         for e in new_accounts
+        if e in old_accounts or e in by_user
         for g in groups_by_user.get(e, ())
         if g.key not in new_groups
     }
@@ -401,9 +427,7 @@ def changed(
         raise DirectoryError([*problems, *group_problems])
 
     changed_emails = frozenset(new_accounts)
-    touched = _touched_names(
-        [*new_accounts.values(), *(a for e in new_accounts if (a := parent.accounts.get(e)))]
-    )
+    touched = [*new_accounts.values(), *old_accounts.values()]  # holders answered again
     users = _Users(account_view)
     directory = Directory(
         tree=tree,
@@ -441,7 +465,7 @@ def changed(
         [p for p in problems if not p.is_error],
         [p for p in group_problems if not p.is_error],
         stale,
-        changed_emails,
+        {*old_accounts, *_warned(problems)},
         {*new_groups, *again},
         customs,
     )
@@ -493,6 +517,11 @@ def _regrouped(
     return out
 
 
+def _warned(problems: list[Problem]) -> set[Email]:
+    """The accounts with a warning among ``problems`` (build's account checks)."""
+    return {_account_of(p.where) for p in problems if p.where and p.where.startswith("account `")}
+
+
 def _phase(p: Problem) -> int:
     """Which of build's checks gave a warning: 1 an account's, 2 a group's, 3 a custom
     group's (V4), 0 none (a reader's warning about the file it read)."""
@@ -533,7 +562,7 @@ def _warnings(
     account_warnings: list[Problem],
     group_warnings: list[Problem],
     stale: list[Problem],
-    emails: frozenset[Email],
+    emails: Collection[Email],
     keys: set[GroupKey],
     customs: list[Any],
 ) -> list[Problem]:

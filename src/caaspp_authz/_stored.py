@@ -55,6 +55,11 @@ def _count(db: _Db, sql: str) -> int:
     return int(value) if value is not None else 0
 
 
+_UNREAD: Any = object()
+_MISSES = 2048
+"""Lookups of e-mails without an account after which every e-mail of the file is read once."""
+
+
 class _Accounts(Mapping[Email, Account]):
     """E-mail → account, read from the file on first use and kept."""
 
@@ -62,6 +67,8 @@ class _Accounts(Mapping[Email, Account]):
         self._db = db
         self._cache: dict[str, Account | None] = {}
         self._len: int | None = None
+        self._misses = 0
+        self._emails: frozenset[str] | None = None
 
     def _read(self, where: str, key: Any) -> list[Account]:
         found = self._db.rows(f"SELECT * FROM accounts WHERE {where}", (key,))
@@ -84,10 +91,20 @@ class _Accounts(Mapping[Email, Account]):
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
             return default
-        if key not in self._cache:
+        value = self._cache.get(key, _UNREAD)
+        if value is _UNREAD:
+            emails = self._emails
+            if emails is not None and key not in emails:
+                return default  # known to be absent: nothing read, nothing kept
             found = self._read("email = ?", key)
-            self._cache[key] = found[0] if found else None
-        value = self._cache[key]
+            value = self._cache[key] = found[0] if found else None
+            if value is None and emails is None:
+                self._misses += 1
+                if self._misses == _MISSES:
+                    # many e-mails without an account (a big upload of new ones): every
+                    # e-mail of the file, read once, answers the rest without a query each
+                    rows = self._db.rows("SELECT email FROM accounts")
+                    self._emails = frozenset(e for (e,) in rows)
         return default if value is None else value
 
     def __contains__(self, key: object) -> bool:

@@ -824,6 +824,22 @@ def apply_users(source: Source, directory: Directory, *, uploader: str) -> Uploa
     accounts: dict[Email, Account] = {}  # the changed accounts only: the rest is shared
     for email, rows in by_email.items():
         old = directory.accounts.get(email)
+        if old is None and len(rows) == 1:  # the common case of a big upload: one new role
+            r = rows[0]
+            created.append(email)
+            added.append(AssignmentChange(email, r.role.name, r.cds))
+            needs_credential = r.role.needs_credential
+            if needs_credential:
+                credentialed.append(email)
+            accounts[email] = Account(
+                email=email,
+                first_name=r.first_name,
+                last_name=r.last_name,
+                phone=r.phone,
+                credentialed=needs_credential,
+                assignments=(Assignment(r.role, r.cds),),
+            )
+            continue
         wanted: dict[CDSCode, list[Role]] = {}
         for r in rows:
             roles = wanted.setdefault(r.cds, [])
