@@ -13,6 +13,7 @@ from caaspp_authz import (
     Directory,
     DirectoryError,
     Email,
+    _layered,
     can,
     dump_directory,
     role,
@@ -124,3 +125,24 @@ def test_a_change_of_a_change_is_one_level_deep(example: Directory) -> None:
     )
     assert dump_directory(second) == dump_directory(loaded)
     assert second.warnings == loaded.warnings
+
+
+def test_past_the_limit_a_change_builds_the_whole_directory(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change of a changed directory whose views are past the limit is built whole, equal to
+    the same change made over views."""
+    site = role("CAASPP Test Administrator")
+    first = example.with_changes(
+        accounts=[
+            Account(Email("a@example.org"), assignments=[Assignment(site, CDSCode(ELEMENTARY))])
+        ]
+    )
+    change = [Account(Email("b@example.org"), assignments=[Assignment(site, CDSCode(ELEMENTARY))])]
+    layered = first.with_changes(accounts=change)
+    monkeypatch.setattr(_layered, "REBUILD_OVER", 1)
+    built = first.with_changes(accounts=change)
+    assert not isinstance(built.accounts, _layered.Over)
+    assert isinstance(layered.accounts, _layered.Over)
+    assert dump_directory(built) == dump_directory(layered)
+    assert built.warnings == layered.warnings

@@ -184,7 +184,7 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
         self,
         base: Mapping[CDSCode, tuple[Email, ...]],
         name: str,
-        touched: frozenset[CDSCode],
+        touched: dict[CDSCode, set[Email]],
         directory: Directory,
         changed: frozenset[Email],
     ) -> None:
@@ -195,11 +195,14 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
         self._changed = changed
 
     def get(self, key: object, default: Any = None) -> Any:
+        if not isinstance(key, str):
+            return default
         if key not in self.touched:
             return self._base.get(key, default)  # type: ignore[call-overload]
         d = self._directory
         found = [e for e in self._base.get(key, ()) if e not in self._changed]  # type: ignore[call-overload]
-        found.extend(e for e in self._changed if key in d._users[e].scope(self._name))  # G10
+        candidates = self.touched[key]  # type: ignore[index]
+        found.extend(e for e in candidates if key in d._users[e].scope(self._name))  # G10
         found.sort(key=d.account_positions.__getitem__)
         return tuple(found) if found else default
 
@@ -250,11 +253,7 @@ class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
             for name, orgs in _touched_names(self._accounts).items():
                 held = self._base.get(name)  # not `or`: a stored index's truth reads it all
                 made[name] = _HoldersAt(
-                    {} if held is None else held,
-                    name,
-                    frozenset(orgs),
-                    self._directory,
-                    self._changed,
+                    {} if held is None else held, name, orgs, self._directory, self._changed
                 )
             self._made = made
         return made
@@ -288,14 +287,15 @@ class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
         return sum(1 for _ in self)
 
 
-def _touched_names(accounts: Iterable[Account]) -> dict[str, set[CDSCode]]:
+def _touched_names(accounts: Iterable[Account]) -> dict[str, dict[CDSCode, set[Email]]]:
     """Where each account holds a role carrying each permission or capability (P2, T1–T3),
-    in force or not: the holders index entries a change of these accounts can touch."""
-    touched: dict[str, set[CDSCode]] = {}
+    in force or not: the holders index entries a change of these accounts can touch, and the
+    accounts that can hold it there."""
+    touched: dict[str, dict[CDSCode, set[Email]]] = {}
     for account in accounts:
         for a in account.assignments:
             for name in a.role.scope_keys:
-                touched.setdefault(name, set()).add(a.org)
+                touched.setdefault(name, {}).setdefault(a.org, set()).add(account.email)
     return touched
 
 
@@ -504,12 +504,15 @@ def _regrouped(
     field: str,
 ) -> dict[Any, Any]:
     """The groups of each touched user (or student), in directory order; GONE for none."""
+    joined: dict[Any, list[Group]] = {}
+    for g in new_groups.values():
+        for member in getattr(g, field):
+            joined.setdefault(member, []).append(g)
     out: dict[Any, Any] = {}
     for member in touched:
         found = {g.key: g for g in base.get(member, ()) if g.key not in new_groups}
-        for key, g in new_groups.items():
-            if member in getattr(g, field):
-                found[key] = g
+        for g in joined.get(member, ()):
+            found[g.key] = g
         if found:
             out[member] = tuple(sorted(found.values(), key=lambda g: positions[g.key]))
         else:
