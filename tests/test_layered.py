@@ -15,6 +15,7 @@ from caaspp_authz import (
     Email,
     _layered,
     can,
+    decide,
     dump_directory,
     role,
 )
@@ -146,3 +147,22 @@ def test_past_the_limit_a_change_builds_the_whole_directory(
     assert isinstance(layered.accounts, _layered.Over)
     assert dump_directory(built) == dump_directory(layered)
     assert built.warnings == layered.warnings
+
+
+def test_a_user_kept_from_before_a_change_is_denied_todays_students(example: Directory) -> None:
+    """V1, G11: a user of the directory changed is denied a student of the new directory, and
+    a user of the new directory one of the directory changed, as after a reload."""
+    email = next(e for e in example.accounts if visible(example.user(e), _VIEW))
+    kept = example.user(email)
+    account = example.accounts[email]
+    new = example.with_changes(accounts=[attrs.evolve(account, active=False)])
+    ssid = visible(kept, _VIEW)[0].ssid
+    assert can(kept, _VIEW, example.students[ssid])
+    assert not can(kept, _VIEW, new.students[ssid])  # yesterday's access is not kept
+    assert "another directory" in decide(kept, _VIEW, new.students[ssid]).reason
+    again = new.with_changes(accounts=[account])  # active once more
+    assert can(again.user(email), _VIEW, again.students[ssid])
+    assert not can(again.user(email), _VIEW, example.students[ssid])
+    assert visible(again.user(email), _VIEW) == [
+        again.students[s.ssid] for s in visible(kept, _VIEW)
+    ]

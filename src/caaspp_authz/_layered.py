@@ -11,8 +11,10 @@ What ``Directory.build`` checks is checked again here, by the very functions it 
 the change touches and on what the change can affect: the changed accounts (E1–E7, O4, R2,
 R5–R7), the R7 primaries against every other account, the changed groups and the groups
 assigned to a changed account (V3), and the custom groups of every user whose groups or roles
-changed (V4). Students are not changed: the new directory shares its students with the
-directory changed.
+changed (V4). Students are not changed: the new directory reads them from the directory
+changed, each made on demand as the new directory's own (V1: a decision knows its directory's
+students by identity, so a user kept from before a change is denied today's students, as after
+a reload).
 
 The new directory makes its own users, on first use, and keeps them (G11: by identity), so a
 user of the directory changed is denied by the new one, and one of the new directory by the
@@ -37,7 +39,7 @@ from caaspp_authz.directory import (
 )
 from caaspp_authz.errors import DirectoryError, Problem, shown
 from caaspp_authz.orgs import CDSCode
-from caaspp_authz.resources import Group, GroupKey
+from caaspp_authz.resources import Group, GroupKey, Student
 
 __all__ = ["GONE", "Over", "changed"]
 
@@ -166,6 +168,85 @@ class Over(Mapping[K, V], Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._base) - len(self._gone) + len(self._added)
+
+
+class _Students(Mapping[str, Student]):
+    """The students of the directory changed, each made on demand as this directory's own
+    (V1: a decision knows a directory's own student by identity, so a user of the directory
+    changed is denied a student of the new one, and the reverse, as after a reload)."""
+
+    def __init__(self, base: Mapping[str, Student]) -> None:
+        self._base = base.base if isinstance(base, _Students) else base
+
+    @property
+    def base(self) -> Mapping[str, Student]:
+        return self._base
+
+    def made(self, found: Student) -> Student:
+        s = Student(found.ssid, found.school)
+        object.__setattr__(s, "_home", self)  # V1: this directory's own value
+        return s
+
+    def get(self, key: object, default: Any = None) -> Any:
+        if not isinstance(key, str):
+            return default
+        found = self._base.get(key)
+        return default if found is None else self.made(found)
+
+    def __getitem__(self, key: str) -> Student:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._base
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._base)
+
+    def values(self) -> Any:
+        made = self.made
+        return [made(s) for s in self._base.values()]
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+
+class _BySchool(Mapping[CDSCode, tuple[Student, ...]]):
+    """School → its students, made as the new directory's own (see :class:`_Students`)."""
+
+    def __init__(self, base: Mapping[CDSCode, tuple[Student, ...]], students: _Students) -> None:
+        self._base = base.base if isinstance(base, _BySchool) else base
+        self._students = students
+
+    @property
+    def base(self) -> Mapping[CDSCode, tuple[Student, ...]]:
+        return self._base
+
+    def get(self, key: object, default: Any = None) -> Any:
+        if not isinstance(key, str):
+            return default
+        found = self._base.get(CDSCode(key))
+        if found is None:
+            return default
+        made = self._students.made
+        return tuple(made(s) for s in found)
+
+    def __getitem__(self, key: CDSCode) -> tuple[Student, ...]:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._base
+
+    def __iter__(self) -> Iterator[CDSCode]:
+        return iter(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)
 
 
 def _email(account: Account) -> Email:
@@ -429,15 +510,16 @@ def changed(
     changed_emails = frozenset(new_accounts)
     touched = [*new_accounts.values(), *old_accounts.values()]  # holders answered again
     users = _Users(account_view)
+    students = _Students(parent.students)
     directory = Directory(
         tree=tree,
         rule_set=rule_set,
         accounts=account_view,
-        students=parent.students,
+        students=students,
         groups=group_view,
         custom_groups=parent.custom_groups,
         warnings=(),
-        students_by_school=parent.students_by_school,
+        students_by_school=_BySchool(parent.students_by_school, students),
         groups_by_user=groups_by_user,
         primaries=primaries,
         users=users,
