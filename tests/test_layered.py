@@ -166,3 +166,28 @@ def test_a_user_kept_from_before_a_change_is_denied_todays_students(example: Dir
     assert visible(again.user(email), _VIEW) == [
         again.students[s.ssid] for s in visible(kept, _VIEW)
     ]
+
+
+def test_a_change_of_a_change_answers_holders_one_level_deep(example: Directory) -> None:
+    """P2: the holders index of a change of a changed directory reads the first directory's
+    index and both changes, and answers as a build of the same content."""
+    site = [Assignment(role("Site CAASPP Coordinator"), CDSCode(ELEMENTARY))]
+    forms = example.accounts[Email("site.coordinator@example.org")].forms
+    first = example.with_changes(
+        accounts=[Account(Email("a@example.org"), forms=forms, assignments=site)]
+    )
+    second = first.with_changes(
+        accounts=[Account(Email("b@example.org"), forms=forms, assignments=site)]
+    )
+    assert second.holders._base is example.holders  # type: ignore[attr-defined]
+    built = Directory.build(
+        organizations=example.tree,
+        accounts=second.accounts.values(),
+        students=example.students.values(),
+        groups=example.groups.values(),
+        custom_groups=example.custom_groups.values(),
+        rule_set=example.rule_set,
+    )
+    for name in built.holders:
+        assert dict(second.holders[name]) == dict(built.holders[name])
+    assert "b@example.org" in second.holders["PII"][CDSCode(ELEMENTARY)]

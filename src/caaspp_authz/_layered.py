@@ -318,10 +318,15 @@ class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
         directory: Directory,
         changed: frozenset[Email],
     ) -> None:
-        self._base = base
-        self._accounts = accounts
+        if isinstance(base, _Holders):  # one level deep: the earlier changes' accounts too
+            earlier: _Holders = base
+            accounts = [*earlier._accounts, *accounts]
+            changed = earlier._changed | changed
+            base = earlier._base
+        self._base: Mapping[str, Mapping[CDSCode, tuple[Email, ...]]] = base
+        self._accounts: list[Account] = accounts
         self._directory = directory
-        self._changed = changed
+        self._changed: frozenset[Email] = changed
         self._made: dict[str, _HoldersAt] | None = None
 
     @property
