@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import difflib
 
-from caaspp_authz import Action
+from caaspp_authz import Action, Student, decide
+from caaspp_authz.oracle.table import ACTOR, worlds
 from tests.golden import regenerate
+from tests.storage import STORAGES
 
 HOW = "if the change is intended, run `python -m tests.golden.regenerate` and commit the table"
 
@@ -40,3 +42,23 @@ def test_decision_table_covers_every_action_and_rule_set() -> None:
     assert {r[0] for r in rows} == {"one-role-per-email", "multi-role"}
     assert {r[2] for r in rows} == {a.value for a in Action}
     assert {r[5] for r in rows} == {"allow", "deny"}
+
+
+def test_decision_table_holds_over_every_storage() -> None:
+    """Every cell of the table decides the same when its world is stored (SQLite) or made by
+    changes (``Directory.with_changes``), with the world's students taken from that directory."""
+    for world in worlds():
+        for storage in ("sqlite", "changed"):
+            directory = STORAGES[storage](world.directory)
+            user = directory.user(ACTOR)
+            here = world.directory.user(ACTOR)
+            for case in world.cases:
+                resource = case.resource
+                if isinstance(resource, Student) and resource._home is world.directory.students:
+                    resource = directory.students.get(resource.ssid, resource)
+                expected = decide(here, case.action, case.resource)
+                got = decide(user, case.action, resource)
+                assert (got.allowed, got.rules) == (expected.allowed, expected.rules), (
+                    storage,
+                    case.cell,
+                )

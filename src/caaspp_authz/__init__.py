@@ -13,6 +13,7 @@ The everyday API: load a directory, resolve a user and a resource, and ask ``can
 from importlib.metadata import PackageNotFoundError as _NotInstalled
 from importlib.metadata import version as _version
 
+from caaspp_authz import _layered as _layered  # Directory.with_changes: imported once, here
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
 from caaspp_authz.catalog import (
     GRANTS,

@@ -8,6 +8,7 @@ valid (or was applied), 1 when it has errors, 2 for unusable arguments.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -32,7 +33,7 @@ from caaspp_authz.cli import (
 )
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import DirectoryError, Problem
-from caaspp_authz.serialize import dump_directory
+from caaspp_authz.serialize import write_directory_json
 from caaspp_authz.uploads import (
     ChangeReport,
     UploadError,
@@ -216,12 +217,18 @@ def _write_out(path: str, text: str) -> None:
         raise UsageError(f"cannot write `{shown(path)}`: {exc.strerror}") from None
 
 
+def _write_json(path: str, directory: Directory) -> None:
+    """Write a directory's JSON text, an entry a line, as it is read (atomically)."""
+    try:
+        write_directory_json(directory, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write `{shown(path)}`: {exc.strerror}") from None
+
+
 def _write_directory(path: str, directory: Directory) -> None:
     """Write a directory: the storage format when ``path`` ends in ``.sqlite``, else JSON."""
     if not path.endswith(".sqlite"):
-        _write_out(
-            path, json.dumps(dump_directory(directory), indent=2, ensure_ascii=False) + "\n"
-        )
+        _write_json(path, directory)
         return
     from caaspp_authz.store import write_store
 
@@ -266,6 +273,21 @@ def summary(changes: ChangeReport, *, details: bool) -> list[str]:
     return lines
 
 
+def _without_collector(
+    run: Callable[..., UploadResult], source: BinaryIO, directory: Directory, uploader: str
+) -> UploadResult:
+    """Apply an upload with the cyclic garbage collector paused: a big file makes millions of
+    objects, none of them in a reference cycle, and the collector would walk them all again
+    and again (a tenth of the time of a 1,000,000-row file)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return run(source, directory, uploader=uploader)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _apply(args: argparse.Namespace, out: SafeOutput) -> int:
     directory = read_directory(args.directory, quiet=args.quiet)
     uploader = _uploader(directory, args.as_email)
@@ -276,7 +298,7 @@ def _apply(args: argparse.Namespace, out: SafeOutput) -> int:
             wrong = _not_a_csv(_head(source), args.kind, "apply")
             if wrong is not None:
                 raise UploadError([wrong])
-            applied: UploadResult = run(source, directory, uploader=uploader)
+            applied: UploadResult = _without_collector(run, source, directory, uploader)
     except UploadError as exc:
         if args.format == "json":
             body = {"applied": False, "problems": [problem_json(p) for p in exc.problems]}
@@ -327,9 +349,7 @@ def _convert(args: argparse.Namespace, out: SafeOutput) -> int:
     to = args.to or ("json" if is_store(source) else "sqlite")
     directory = read_directory(source, quiet=args.quiet)
     if to == "json":
-        _write_out(
-            args.out, json.dumps(dump_directory(directory), indent=2, ensure_ascii=False) + "\n"
-        )
+        _write_json(args.out, directory)
     else:
         tty = _tty(sys.stderr)
 

@@ -17,8 +17,7 @@ keeps those whose user holds it in force (G10).
 Memory stays bounded however long a service runs and however many accounts it decides for:
 what is read is kept in caches of a fixed size (the most recently used :data:`USERS_KEPT`
 users, :data:`ACCOUNTS_KEPT` accounts, :data:`GROUPS_KEPT` groups), and a user beyond them
-that no caller holds is let go and made again on its next use. The directory's warnings are
-read from the file each time they are asked for.
+that no caller holds is let go and made again on its next use.
 """
 
 from __future__ import annotations
@@ -28,8 +27,8 @@ import sqlite3
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar, overload
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet
 from caaspp_authz.catalog import ROLES, Form, Program, by_name
@@ -105,6 +104,10 @@ def _count(db: _Db, sql: str) -> int:
     return int(value) if value is not None else 0
 
 
+_MISSES = 2048
+"""Lookups of e-mails without an account after which every e-mail of the file is read once."""
+
+
 class _Accounts(Mapping[Email, Account]):
     """E-mail → account, read from the file on first use and kept."""
 
@@ -112,6 +115,8 @@ class _Accounts(Mapping[Email, Account]):
         self._db = db
         self._cache: _Kept[str, Account | bool] = _Kept(ACCOUNTS_KEPT)  # False: no such account
         self._len: int | None = None
+        self._misses = 0
+        self._emails: frozenset[str] | None = None
 
     def _read(self, where: str, key: Any) -> list[Account]:
         found = self._db.rows(f"SELECT * FROM accounts WHERE {where}", (key,))
@@ -136,9 +141,19 @@ class _Accounts(Mapping[Email, Account]):
             return default
         value = self._cache.get(key)
         if value is None:
+            emails = self._emails
+            if emails is not None and key not in emails:
+                return default  # known to be absent: nothing read, nothing kept
             found = self._read("email = ?", key)
             value = found[0] if found else False
             self._cache.put(key, value)
+            if value is False and emails is None:
+                self._misses += 1
+                if self._misses == _MISSES:
+                    # many e-mails without an account (a big upload of new ones): every
+                    # e-mail of the file, read once, answers the rest without a query each
+                    rows = self._db.rows("SELECT email FROM accounts")
+                    self._emails = frozenset(e for (e,) in rows)
         return default if value is False else value
 
     def __contains__(self, key: object) -> bool:
@@ -294,6 +309,31 @@ class _Positions(Mapping[str, int]):
         return _count(self._db, self._len)
 
 
+class _GroupPositions(Mapping[GroupKey, int]):
+    """Group key → its position in directory order."""
+
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    def __getitem__(self, key: GroupKey) -> int:
+        found = None
+        if isinstance(key, GroupKey):
+            found = self._db.scalar(
+                "SELECT pos FROM groups WHERE school = ? AND school_year = ? AND name = ?",
+                (key.school, key.school_year, key.name),
+            )
+        if found is None:
+            raise KeyError(key)
+        return int(found)
+
+    def __iter__(self) -> Iterator[GroupKey]:
+        rows = self._db.rows("SELECT school, school_year, name FROM groups ORDER BY pos")
+        return iter([GroupKey(CDSCode(s), y, n) for s, y, n in rows])
+
+    def __len__(self) -> int:
+        return _count(self._db, "SELECT count(*) FROM groups")
+
+
 class _Groups(Mapping[GroupKey, Group]):
     """Group key → group, by position in the file, each read on first use and kept."""
 
@@ -409,7 +449,7 @@ class _Users(Mapping[Email, User]):
     on its next use.
     """
 
-    def __init__(self, accounts: _Accounts) -> None:
+    def __init__(self, accounts: Mapping[Email, Account]) -> None:
         self._accounts = accounts
         self._refs: dict[Email, weakref.ref[User]] = {}
         self._kept: _Kept[Email, User] = _Kept(USERS_KEPT)
@@ -434,7 +474,7 @@ class _Users(Mapping[Email, User]):
         if found is not None:
             self._kept.put(email, found)
             return found
-        if self.directory is None or self._accounts.get(key) is None:
+        if self.directory is None or self._accounts.get(email) is None:
             return default
         user = self.directory._make_user(email)
         with self._lock:  # two threads making one user: both return the one kept
@@ -581,61 +621,23 @@ def _primaries(db: _Db) -> dict[tuple[CDSCode, str], Email]:
     return found
 
 
-class _Warnings(Sequence[Problem]):
-    """The directory's warnings (``Directory.warnings``), read from the file when asked for.
-
-    A statewide directory can hold tens of thousands; a process that only decides never
-    reads them."""
-
-    _SQL = "SELECT rule, message, severity, place, row, col, value, fix FROM warnings ORDER BY pos"
-
-    def __init__(self, db: _Db) -> None:
-        self._db = db
-        self._len: int | None = None
-
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Problem]:
-        return [
-            Problem(
-                rule,
-                message,
-                severity=Severity(severity),
-                where=where,
-                row=row,
-                column=column,
-                value=value,
-                fix=fix,
-            )
-            for rule, message, severity, where, row, column, value, fix in self._db.rows(sql, args)
-        ]
-
-    def __len__(self) -> int:
-        if self._len is None:
-            self._len = _count(self._db, "SELECT count(*) FROM warnings")
-        return self._len
-
-    def __iter__(self) -> Iterator[Problem]:
-        return iter(self._read(self._SQL))
-
-    @overload
-    def __getitem__(self, index: int) -> Problem: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Problem]: ...
-    def __getitem__(self, index: int | slice) -> Problem | Sequence[Problem]:
-        if isinstance(index, slice):
-            return tuple(self)[index]
-        n = len(self)
-        at = index + n if index < 0 else index
-        if not 0 <= at < n:
-            raise IndexError("warning index out of range")
-        return self._read(self._SQL + " LIMIT 1 OFFSET ?", (at,))[0]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and tuple(self) == tuple(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"<{len(self)} warnings of a stored directory>"
+def _warnings(db: _Db) -> tuple[Problem, ...]:
+    return tuple(
+        Problem(
+            rule,
+            message,
+            severity=Severity(severity),
+            where=where,
+            row=row,
+            column=column,
+            value=value,
+            fix=fix,
+        )
+        for rule, message, severity, where, row, column, value, fix in db.rows(
+            "SELECT rule, message, severity, place, row, col, value, fix FROM warnings "
+            "ORDER BY pos"
+        )
+    )
 
 
 def open_lazily(connection: sqlite3.Connection, rule_set: RuleSet) -> Directory:
@@ -652,7 +654,7 @@ def open_lazily(connection: sqlite3.Connection, rule_set: RuleSet) -> Directory:
         students=students,
         groups=groups,
         custom_groups=_customs(db),
-        warnings=_Warnings(db),
+        warnings=_warnings(db),
         students_by_school=_BySchool(db, students),
         groups_by_user=_GroupsOf(db, groups, "group_users", "email"),  # type: ignore[arg-type]
         primaries=_primaries(db),
@@ -662,6 +664,7 @@ def open_lazily(connection: sqlite3.Connection, rule_set: RuleSet) -> Directory:
         groups_by_student=_GroupsOf(db, groups, "group_students", "ssid"),
         student_positions=_Positions(db, "students", "ssid"),
         account_positions=_Positions(db, "accounts", "email"),  # type: ignore[arg-type]
+        group_positions=_GroupPositions(db),
     )
     users.directory = directory
     return directory

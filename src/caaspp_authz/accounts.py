@@ -126,6 +126,8 @@ def email_rule_problems(account: Account, rule_set: RuleSet) -> list[Problem]:
     of them (E4). ``multi-role``: any roles, with a warning where a role at an organization adds
     nothing to another role held there (E7).
     """
+    if len(account.assignments) < 2:
+        return []  # E3, E4, E7 each need two assignments
     where = f"account `{account.email}`"
     problems: list[Problem] = []
     by_org: dict[CDSCode, list[Role]] = {}

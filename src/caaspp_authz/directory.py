@@ -12,7 +12,7 @@ a few set lookups.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -129,7 +129,7 @@ class Directory:
     students: Mapping[str, Student]
     groups: Mapping[GroupKey, Group]
     custom_groups: Mapping[tuple[Email, str], CustomGroup]
-    warnings: Sequence[Problem]
+    warnings: tuple[Problem, ...]
     students_by_school: Mapping[CDSCode, tuple[Student, ...]]
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
@@ -154,6 +154,8 @@ class Directory:
     """SSID → its position in :attr:`students` (directory order)."""
     account_positions: Mapping[Email, int] = attrs.field(factory=dict, repr=False)
     """E-mail → its position in :attr:`accounts` (directory order)."""
+    group_positions: Mapping[GroupKey, int] = attrs.field(factory=dict, repr=False)
+    """Group key → its position in :attr:`groups` (directory order)."""
 
     @classmethod
     def build(
@@ -205,6 +207,7 @@ class Directory:
             groups_by_student={k: tuple(v) for k, v in by_student.items()},
             student_positions={ssid: i for i, ssid in enumerate(student_map)},
             account_positions={email: i for i, email in enumerate(account_map)},
+            group_positions={key: i for i, key in enumerate(group_map)},
             users=users,
             active=active,
         )
@@ -223,6 +226,24 @@ class Directory:
         if stale:
             directory = attrs.evolve(directory, warnings=(*directory.warnings, *stale))
         return directory
+
+    def with_changes(
+        self, *, accounts: Iterable[Account] = (), groups: Iterable[Group] = ()
+    ) -> Directory:
+        """This directory with ``accounts`` and ``groups`` added, or put in place of those of
+        the same e-mail or key; this directory is not changed and stays valid.
+
+        The new directory is checked as :meth:`build` checks a whole directory, on what the
+        change touches and what it can affect (the changed accounts, R7 primaries against
+        every account, the groups of the changed accounts and the changed groups, the custom
+        groups of their users), and raises ``DirectoryError`` listing every problem. It is
+        made without a rebuild: it holds the changes over this directory's mappings, sharing
+        what did not change (its students, which a change never touches, among them). Its
+        users are its own: a user of this directory is denied by the new one (G11).
+        """
+        from caaspp_authz._layered import changed
+
+        return changed(self, accounts=accounts, groups=groups)
 
     # Lookups: each returns None for what the directory does not hold.
 
@@ -581,14 +602,17 @@ _sees = student_check(True, True, _every)
 """V1: whether a user views a student's results (the decision's own check)."""
 
 
-def _stale_custom_groups(directory: Directory) -> list[Problem]:
+def _stale_custom_groups(
+    directory: Directory, customs: Iterable[CustomGroup] | None = None
+) -> list[Problem]:
     """V4: custom groups holding students their owner may no longer take from its groups.
 
     A warning, not a refusal: an assigned group or a role can go after the custom group was
     made. Viewing such a group is denied until it is edited back within the owner's sources.
+    ``customs``: only these custom groups of the directory (all of them when not given).
     """
     problems: list[Problem] = []
-    for c in directory.custom_groups.values():
+    for c in directory.custom_groups.values() if customs is None else customs:
         owner = directory.user(c.owner)
         outside = sorted(
             ssid

@@ -14,14 +14,16 @@ problem saying which. No message echoes more than a bounded part of a value
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 
 from caaspp_authz._csvread import looks_like_formula
+from caaspp_authz._files import replace_atomically
 from caaspp_authz._json import JsonProblem
 from caaspp_authz._json import loads as _loads
 from caaspp_authz.accounts import Account, Assignment, Email, RuleSet, canonical_email
@@ -40,7 +42,13 @@ from caaspp_authz.errors import (
 from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code, parse_cds
 from caaspp_authz.resources import CustomGroup, Group, GroupKey, Student
 
-__all__ = ["FORMAT", "dump_directory", "load_directory"]
+__all__ = [
+    "FORMAT",
+    "dump_directory",
+    "iter_directory_json",
+    "load_directory",
+    "write_directory_json",
+]
 
 FORMAT = 1
 T = TypeVar("T")
@@ -398,61 +406,133 @@ def _phone_like(value: str) -> bool:
     return bool(value) and all(c.isdigit() or c in " +-().x" for c in value)
 
 
-def dump_directory(directory: Directory) -> dict[str, Any]:
-    """The directory in the directory format, ready for ``json.dump``; loads back equal."""
-    orgs: list[dict[str, Any]] = []
-    for org in directory.tree:
-        entry: dict[str, Any] = {"cds": org.cds, "name": org.name}
-        if org.level is Level.LEA and not is_lea_code(org.cds):
-            entry["level"] = "lea"
-        elif org.level is Level.SCHOOL:
-            if is_lea_code(org.cds):
-                entry["level"] = "school"
-            if org.lea != org.cds[:7] + "0000000" or is_lea_code(org.cds):
-                entry["lea"] = org.lea
-        orgs.append(entry)
-    accounts = [
-        {
-            "email": a.email,
-            "first_name": a.first_name,
-            "last_name": a.last_name,
-            "phone": a.phone,
-            "active": a.active,
-            "credentialed": a.credentialed,
-            "superintendent_of": a.superintendent_of,
-            "forms": {
-                p.value: sorted(f.value for f in a.forms.get(p, ()))
-                for p in Program
-                if a.forms.get(p)
-            },
-            "roles": [
-                {"role": x.role.name, "org": x.org, "primary": x.primary} for x in a.assignments
-            ],
-        }
-        for a in directory.accounts.values()
-    ]
+def _org_entry(org: Organization) -> dict[str, Any]:
+    entry: dict[str, Any] = {"cds": org.cds, "name": org.name}
+    if org.level is Level.LEA and not is_lea_code(org.cds):
+        entry["level"] = "lea"
+    elif org.level is Level.SCHOOL:
+        if is_lea_code(org.cds):
+            entry["level"] = "school"
+        if org.lea != org.cds[:7] + "0000000" or is_lea_code(org.cds):
+            entry["lea"] = org.lea
+    return entry
+
+
+def _account_entry(a: Account) -> dict[str, Any]:
     return {
-        "format": FORMAT,
-        "rule_set": directory.rule_set.value,
-        "organizations": orgs,
-        "accounts": accounts,
-        "students": [{"ssid": s.ssid, "school": s.school} for s in directory.students.values()],
-        "groups": [
-            {
-                "name": g.key.name,
-                "school": g.key.school,
-                "school_year": g.key.school_year,
-                "subject": g.subject,
-                "students": sorted(g.students),
-                "users": sorted(g.users),
-            }
-            for g in directory.groups.values()
-        ],
-        "custom_groups": [
-            {"owner": c.owner, "name": c.name, "students": sorted(c.students)}
-            for c in directory.custom_groups.values()
+        "email": a.email,
+        "first_name": a.first_name,
+        "last_name": a.last_name,
+        "phone": a.phone,
+        "active": a.active,
+        "credentialed": a.credentialed,
+        "superintendent_of": a.superintendent_of,
+        "forms": {
+            p.value: sorted(f.value for f in a.forms.get(p, ())) for p in Program if a.forms.get(p)
+        }
+        if a.forms
+        else {},
+        "roles": [
+            {"role": x.role.name, "org": x.org, "primary": x.primary} for x in a.assignments
         ],
     }
+
+
+def _student_entry(s: Student) -> dict[str, Any]:
+    return {"ssid": s.ssid, "school": s.school}
+
+
+def _group_entry(g: Group) -> dict[str, Any]:
+    return {
+        "name": g.key.name,
+        "school": g.key.school,
+        "school_year": g.key.school_year,
+        "subject": g.subject,
+        "students": sorted(g.students),
+        "users": sorted(g.users),
+    }
+
+
+def _custom_entry(c: CustomGroup) -> dict[str, Any]:
+    return {"owner": c.owner, "name": c.name, "students": sorted(c.students)}
+
+
+def _sections(directory: Directory) -> list[tuple[str, Iterable[dict[str, Any]]]]:
+    """The directory's lists, each made one entry at a time as it is read."""
+    return [
+        ("organizations", map(_org_entry, directory.tree)),
+        ("accounts", map(_account_entry, directory.accounts.values())),
+        ("students", map(_student_entry, directory.students.values())),
+        ("groups", map(_group_entry, directory.groups.values())),
+        ("custom_groups", map(_custom_entry, directory.custom_groups.values())),
+    ]
+
+
+def dump_directory(directory: Directory) -> dict[str, Any]:
+    """The directory in the directory format, ready for ``json.dump``; loads back equal."""
+    out: dict[str, Any] = {"format": FORMAT, "rule_set": directory.rule_set.value}
+    for name, entries in _sections(directory):
+        out[name] = list(entries)
+    return out
+
+
+def _encoder() -> Callable[[Any], str]:
+    """``json.JSONEncoder(ensure_ascii=False).encode``, its C encoder made once (not once a
+    call) where the standard library has one."""
+    base = json.JSONEncoder(ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - a Python without the C accelerator
+        return base.encode
+    encode = make(
+        None, base.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
+
+    def one(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return one
+
+
+def iter_directory_json(directory: Directory) -> Iterator[str]:
+    """The directory's JSON text (the directory format) in pieces, written as it is read.
+
+    ``"".join(iter_directory_json(d))`` is a JSON text whose value is ``dump_directory(d)``;
+    each organization, account, student and group is one line of it. A big directory is
+    written without holding its whole mapping or text in memory, and each entry is encoded by
+    the standard library's C encoder.
+    """
+    encode = _encoder()
+    yield "{\n"
+    yield f'  "format": {FORMAT},\n  "rule_set": {encode(directory.rule_set.value)},\n'
+    sections = _sections(directory)
+    for i, (name, entries) in enumerate(sections):
+        yield f'  "{name}": ['
+        lead = "\n    "
+        for entry in entries:
+            yield lead + encode(entry)
+            lead = ",\n    "
+        closing = "]" if lead == "\n    " else "\n  ]"
+        yield closing + (",\n" if i < len(sections) - 1 else "\n")
+    yield "}\n"
+
+
+def write_directory_json(directory: Directory, path: str | os.PathLike[str]) -> None:
+    """Write the directory's JSON text to ``path`` atomically, as it is read
+    (:func:`iter_directory_json`): a reader sees the old file or the whole new one."""
+
+    def fill(temporary: str) -> None:
+        with open(temporary, "w", encoding="utf-8", newline="\n") as f:
+            pending: list[str] = []
+            size = 0
+            for piece in iter_directory_json(directory):
+                pending.append(piece)
+                size += len(piece)
+                if size > 1 << 20:
+                    f.write("".join(pending))
+                    pending, size = [], 0
+            f.write("".join(pending))
+
+    replace_atomically(path, fill)
 
 
 _ = CaasppAuthzError

@@ -11,7 +11,7 @@ from caaspp_authz._csvread import Record, _Batch, _parts, header_and_records, lo
 from caaspp_authz.accounts import Account
 from caaspp_authz.directory import Directory
 from caaspp_authz.errors import DirectoryError, InvalidCDSCode, Problem, Severity
-from caaspp_authz.resources import Group, Student
+from caaspp_authz.resources import Group
 from caaspp_authz.uploads.report import UploadError
 
 Source = str | os.PathLike[str] | BinaryIO | bytes
@@ -187,22 +187,15 @@ def _sorted(problems: Iterable[Problem]) -> tuple[Problem, ...]:
     return tuple(sorted(problems, key=lambda p: p.row or 0))
 
 
-def _rebuild(
+def _changed(
     directory: Directory,
     *,
-    accounts: Iterable[Account] | None = None,
-    students: Iterable[Student] | None = None,
-    groups: Iterable[Group] | None = None,
+    accounts: Iterable[Account] = (),
+    groups: Iterable[Group] = (),
 ) -> Directory:
-    """A new directory through ``Directory.build``, so that every rule is checked again."""
+    """The new directory: ``directory`` with the changed accounts or groups, checked against
+    the rulebook as ``Directory.build`` checks it (``Directory.with_changes``), not rebuilt."""
     try:
-        return Directory.build(
-            organizations=directory.tree,
-            accounts=directory.accounts.values() if accounts is None else accounts,
-            students=directory.students.values() if students is None else students,
-            groups=directory.groups.values() if groups is None else groups,
-            custom_groups=directory.custom_groups.values(),
-            rule_set=directory.rule_set,
-        )
+        return directory.with_changes(accounts=accounts, groups=groups)
     except DirectoryError as exc:
         raise UploadError(exc.problems) from None

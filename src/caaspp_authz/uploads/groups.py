@@ -35,12 +35,12 @@ from caaspp_authz.uploads._common import (
     Source,
     _at,
     _cds_fix,
+    _changed,
     _drain,
     _formula_warning,
     _header_problems,
     _open,
     _problem,
-    _rebuild,
     _shown,
     _sorted,
     _Template,
@@ -550,7 +550,7 @@ def apply_groups(source: Source, directory: Directory, *, uploader: str) -> Uplo
     problems = _sorted(problems_iter)
     if any(p.is_error for p in problems):
         raise UploadError(problems)
-    groups: dict[GroupKey, Group] = dict(directory.groups)
+    groups: dict[GroupKey, Group] = {}  # the changed groups only: the rest is shared
     created: list[GroupKey] = []
     replaced: list[GroupKey] = []
     joined: list[MemberChange] = []
@@ -558,7 +558,7 @@ def apply_groups(source: Source, directory: Directory, *, uploader: str) -> Uplo
     for key, seen in check.groups.items():
         students = frozenset(seen.students or ())
         users = frozenset(seen.users or ())
-        old = groups.get(key)
+        old = directory.groups.get(key)
         before_s = old.students if old else frozenset()
         before_u = old.users if old else frozenset()
         (replaced if old else created).append(key)
@@ -567,7 +567,7 @@ def apply_groups(source: Source, directory: Directory, *, uploader: str) -> Uplo
         left.extend(MemberChange(key, "student", s) for s in sorted(before_s - students))
         left.extend(MemberChange(key, "user", u) for u in sorted(before_u - users))
         groups[key] = Group(key, seen.subject or "All", students, users)  # U8 (b)
-    new_directory = _rebuild(directory, groups=groups.values())
+    new_directory = _changed(directory, groups=groups.values())
     changes = ChangeReport(
         groups_created=created,
         groups_replaced=replaced,

@@ -55,12 +55,12 @@ from caaspp_authz.uploads._common import (
     Source,
     _at,
     _cds_fix,
+    _changed,
     _drain,
     _formula_warning,
     _header_problems,
     _open_parts,
     _problem,
-    _rebuild,
     _shown,
     _sorted,
     _Template,
@@ -821,9 +821,25 @@ def apply_users(source: Source, directory: Directory, *, uploader: str) -> Uploa
     created: list[Email] = []
     reactivated: list[Email] = []
     credentialed: list[Email] = []
-    accounts: dict[Email, Account] = dict(directory.accounts)
+    accounts: dict[Email, Account] = {}  # the changed accounts only: the rest is shared
     for email, rows in by_email.items():
-        old = accounts.get(email)
+        old = directory.accounts.get(email)
+        if old is None and len(rows) == 1:  # the common case of a big upload: one new role
+            r = rows[0]
+            created.append(email)
+            added.append(AssignmentChange(email, r.role.name, r.cds))
+            needs_credential = r.role.needs_credential
+            if needs_credential:
+                credentialed.append(email)
+            accounts[email] = Account(
+                email=email,
+                first_name=r.first_name,
+                last_name=r.last_name,
+                phone=r.phone,
+                credentialed=needs_credential,
+                assignments=(Assignment(r.role, r.cds),),
+            )
+            continue
         wanted: dict[CDSCode, list[Role]] = {}
         for r in rows:
             roles = wanted.setdefault(r.cds, [])
@@ -872,7 +888,7 @@ def apply_users(source: Source, directory: Directory, *, uploader: str) -> Uploa
                 assignments=new_assignments,
             )
         accounts[email] = account
-    new_directory = _rebuild(directory, accounts=accounts.values())
+    new_directory = _changed(directory, accounts=accounts.values())
     changes = ChangeReport(
         assignments_added=added,
         assignments_overridden=overridden,
