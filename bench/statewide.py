@@ -12,9 +12,12 @@ for both files, each in a fresh process (so that its memory is its own):
 - a one-row change: ``apply_users`` of a one-row TOMS file to the loaded directory, the old
   directory unchanged; one grant (``Directory.with_changes`` of one account) to the new one;
   the first decision on the new directory;
-- ``can()`` median ns over sampled requests, beside the same on the 100,000-student
-  directory of ``python -m bench``;
+- ``can()`` median ns over sampled requests (the best of five passes), beside the same on
+  the 100,000-student directory of ``python -m bench`` (timed before and after the state, the
+  better kept) and on the state's own shape cut to 100,000 students (stored);
 - ``visible`` for an LEA user over every student;
+- N worker processes (1 and 4) on the stored file at once: memory per worker and in all
+  (:mod:`bench.workers`);
 - ``caaspp-authz apply users`` of a ``--upload-rows`` file (1,000,000 × scale rows) to a
   one-LEA directory, wall time and peak memory of the process.
 
@@ -35,12 +38,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import workload
+from bench import workers, workload
 
 __all__ = ["main", "shape"]
 
 REQUESTS = 20_000
 """Requests timed for ``can()`` (drawn by the workload generator, as ``python -m bench``)."""
+PASSES = 5
+"""Passes over the requests when timing ``can()``; the best pass's median is reported."""
 
 
 def shape(scale: float = 1.0) -> workload.Shape:
@@ -127,12 +132,15 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
     pairs = [(directory.user(e), directory.students[s]) for e, s in spec["requests"]]
     clock = time.perf_counter_ns
-    times = []
-    for u, s in pairs:
-        t = clock()
-        can(u, view, s)
-        times.append(clock() - t)
-    result["can_median_ns"] = statistics.median(times)
+    medians = []
+    for _ in range(PASSES):  # the best of the passes' medians: the least disturbed by the machine
+        times = []
+        for u, s in pairs:
+            t = clock()
+            can(u, view, s)
+            times.append(clock() - t)
+        medians.append(statistics.median(times))
+    result["can_median_ns"] = min(medians)
     # After the decisions: RssAnon is this process's own memory; RssFile its mapped files.
     # A stored file is read with read(), so its pages sit in the kernel's page cache, shared
     # by every process that opens it, and count in no process's RSS.
@@ -284,13 +292,19 @@ def main(scale: float, upload_rows: int | None, out: Any = print) -> int:
         district = workload.build(workload.Shape(requests=REQUESTS))
         district_path = tmp / "district.json"
         district_path.write_text(json.dumps(district.directory), encoding="utf-8")
-        base = _run(
-            "open",
-            {"path": str(district_path), "requests": [list(r) for r in district.requests]},
-            tmp,
-        )
+        base_requests = [list(r) for r in district.requests]
+        base = _run("open", {"path": str(district_path), "requests": base_requests}, tmp)
         del district
-        out(f"district directory (100,000 students): can() median {base['can_median_ns']:,.0f} ns")
+        # The same shape as the state at 100,000 students (33 LEAs), stored: what the state's
+        # size alone does to can(), apart from the district workload's other mix of roles.
+        small = workload.build(shape(100_000 / shape(1.0).students))
+        small_students = small.shape.students
+        small_path = tmp / "small.sqlite"
+        write_store(load_directory(small.directory), small_path)
+        same = _run(
+            "open", {"path": str(small_path), "requests": [list(r) for r in small.requests]}, tmp
+        )
+        del small
 
         rows = []
         for label, path in (("JSON", json_path), ("storage format (SQLite)", store_path)):
@@ -307,6 +321,19 @@ def main(scale: float, upload_rows: int | None, out: Any = print) -> int:
                 tmp,
             )
             rows.append((label, r))
+        again = _run(  # the district again, after: the machine's load drifts during a run
+            "open",
+            {"path": str(district_path), "requests": base_requests},
+            tmp,
+        )
+        if again["can_median_ns"] < base["can_median_ns"]:
+            base = again
+        out(f"district directory (100,000 students): can() median {base['can_median_ns']:,.0f} ns")
+        out(
+            f"the state's shape at {small_students:,} students (stored): can() median "
+            f"{same['can_median_ns']:,.0f} ns"
+        )
+        many = workers.report(store_path, requests, (1, 4))
 
         size = upload_rows if upload_rows is not None else max(1000, round(1_000_000 * scale))
         upload = tmp / "users.csv"
@@ -362,9 +389,10 @@ def main(scale: float, upload_rows: int | None, out: Any = print) -> int:
         "",
     )
     row(
-        "can() median ns (x district)",
+        "can() median ns (x district; x the state's shape at 100,000 students)",
         [
-            f"{r['can_median_ns']:,.0f} ({r['can_median_ns'] / base['can_median_ns']:.2f}x)"
+            f"{r['can_median_ns']:,.0f} ({r['can_median_ns'] / base['can_median_ns']:.2f}x; "
+            f"{r['can_median_ns'] / same['can_median_ns']:.2f}x)"
             for _, r in rows
         ],
         "≤ 1.2x",
@@ -384,10 +412,14 @@ def main(scale: float, upload_rows: int | None, out: Any = print) -> int:
     )
     out()
     out(
-        f"can(): median of {len(requests):,} requests (allowed: "
+        f"can(): median of {len(requests):,} requests, best of {PASSES} passes (allowed: "
         + ", ".join(f"{r['allowed']:,}" for _, r in rows)
-        + "); visible: best of 3."
+        + "); the district directory measured before and after the state, the better kept; "
+        "visible: best of 3."
     )
+    out()
+    for line in many:
+        out(line)
     load = os.getloadavg()
     out(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return 0

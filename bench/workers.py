@@ -4,13 +4,11 @@
 :func:`measure` from ``python -m bench --statewide``. For each N, N fresh processes each open
 the stored file with ``load_directory``, take the decisions of ``REQUESTS`` (a JSON list of
 ``[email, ssid]`` pairs, as the statewide workload draws them), report their own memory from
-``/proc/self/smaps_rollup`` and then wait, so that all N are alive at once when the machine's
-``MemAvailable`` is read. Reported per N:
+``/proc/self/smaps_rollup`` and then wait, so that all N are alive at once. Reported per N:
 
 - each worker's resident memory (RSS) and its anonymous part (its own heap: users, caches);
 - the sum of the workers' proportional set sizes (PSS: a page shared by k processes counts
-  1/k in each), which is what the N workers really cost together;
-- the drop of ``MemAvailable`` from before the workers started to while all of them live.
+  1/k in each), which is what the N workers really cost together.
 
 The stored file is read with ``read()``, so its pages sit once in the kernel's page cache
 whatever N is, and count in no worker's RSS. Linux only.
@@ -41,14 +39,6 @@ def _rollup() -> dict[str, int]:
             if len(parts) == 3 and parts[2] == "kB":
                 found[parts[0].rstrip(":")] = int(parts[1])
     return found
-
-
-def _available_kib() -> int:
-    with open("/proc/meminfo", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1])
-    raise RuntimeError("no MemAvailable in /proc/meminfo")  # pragma: no cover - not Linux
 
 
 def child(path: str, requests_path: str) -> None:
@@ -83,7 +73,6 @@ def measure(path: Path, requests: Sequence[Sequence[str]], workers: int) -> dict
     """Start ``workers`` processes on ``path`` at once; their memory while all are alive."""
     spec = path.with_name(f"{path.name}.requests-{os.getpid()}.json")
     spec.write_text(json.dumps([list(r) for r in requests]), encoding="utf-8")
-    before = _available_kib()
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "bench.workers", "--child", str(path), str(spec)],
@@ -101,7 +90,6 @@ def measure(path: Path, requests: Sequence[Sequence[str]], workers: int) -> dict
             if not line:
                 raise SystemExit("bench: a worker failed before reporting")
             reports.append(json.loads(line))
-        during = _available_kib()
     finally:
         for proc in procs:
             if proc.stdin is not None:
@@ -114,7 +102,6 @@ def measure(path: Path, requests: Sequence[Sequence[str]], workers: int) -> dict
         "rss_kib": statistics.median(r["rss_kib"] for r in reports),
         "anon_kib": statistics.median(r["anon_kib"] for r in reports),
         "pss_sum_kib": sum(r["pss_kib"] for r in reports),
-        "available_drop_kib": before - during,
         "seconds": statistics.median(r["seconds"] for r in reports),
     }
 
@@ -126,14 +113,14 @@ def report(path: Path, requests: Sequence[Sequence[str]], counts: Sequence[int])
         f"N workers on one stored file ({size:,.0f} MiB, in the page cache once), each opening "
         f"it and taking {len(requests):,} decisions:",
         "",
-        "| N | RSS per worker, MiB (anonymous) | PSS of all N, MiB | MemAvailable drop, MiB |",
-        "|---|---|---|---|",
+        "| N | RSS per worker, MiB (anonymous) | PSS of all N, MiB |",
+        "|---|---|---|",
     ]
     for n in counts:
         m = measure(path, requests, n)
         lines.append(
             f"| {n} | {m['rss_kib'] / 1024:,.0f} ({m['anon_kib'] / 1024:,.0f}) | "
-            f"{m['pss_sum_kib'] / 1024:,.0f} | {m['available_drop_kib'] / 1024:,.0f} |"
+            f"{m['pss_sum_kib'] / 1024:,.0f} |"
         )
     return lines
 
