@@ -1,13 +1,13 @@
 """Target ``groups``: bytes as a CERS student-group file, validated and, when valid, applied
 to ``examples/directory.json`` by a site CAASPP coordinator.
 
-Oracle: validation never raises and every problem is bounded; ``apply`` refuses exactly the
-files with an error, with the same errors; after an ``apply`` every group created or replaced
-is in the new directory and was (created) or was not (replaced) in the old one, every member
-added is in its group, and the uploader may assign each group to each user it added to it
-(``decide(..., assign_group, ...)``, V3, as ``tests/property/test_uploads_decide.py`` states
-it). The library's CSV reader reads
-clean text as ``csv.reader`` does.
+Oracle: validation never raises and every problem is bounded; ``apply`` applies every file with
+no error and refuses one with an error with the same errors (checked on one in four such
+files); after an ``apply`` every group created or replaced is in the new directory and
+was not (created) or was (replaced) in the old one, every member added is in its group, and the
+uploader may assign each group to each user it added to it (``decide(..., assign_group,
+...)``, V3, as ``tests/property/test_uploads_decide.py`` states it). The library's CSV reader
+reads clean text as ``csv.reader`` does.
 """
 
 from __future__ import annotations

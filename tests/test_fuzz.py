@@ -36,3 +36,85 @@ def test_oracle_holds_on_seeds_and_kept_failures(target: str, path: Path) -> Non
     """The target's oracle (a declared error or an answer that agrees with ``decide``, dump and
     load that round-trip, bounded messages) holds on this seed or once-failing input."""
     load(target)(path.read_bytes())
+
+
+def test_upload_seeds_reach_apply() -> None:
+    """U2: some seed of each upload target is a valid file, so a run reaches ``apply``."""
+    from caaspp_authz.uploads import validate_groups, validate_users
+    from fuzz import groups, users
+    from fuzz._common import example_directory
+
+    d = example_directory()
+    valid_users = [
+        validate_users(p, d, uploader=users.UPLOADER).valid
+        for p in sorted((SEEDS / "users").iterdir())
+    ]
+    valid_groups = [
+        validate_groups(p, d, uploader=groups.UPLOADER).valid
+        for p in sorted((SEEDS / "groups").iterdir())
+    ]
+    assert any(valid_users)
+    assert not all(valid_users)
+    assert any(valid_groups)
+
+
+def test_cli_seeds_spell_real_commands() -> None:
+    """The ``cli`` seeds spell real commands that run (exit 0) or find errors (exit 1), not
+    only usage errors."""
+    import contextlib
+    import io
+
+    from caaspp_authz import cli
+    from fuzz import cli as target
+    from fuzz._common import quiet_cli
+
+    statuses: list[int] = []
+    for path in sorted((SEEDS / "cli").iterdir()):
+        argv = target.argv_of(path.read_bytes())
+        with quiet_cli(), contextlib.redirect_stderr(io.StringIO()):
+            statuses.append(cli.main(argv, out=io.StringIO()))
+    assert set(statuses) == {0, 1}, statuses
+
+
+def test_directory_oracle_fails_on_a_round_trip_that_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ``directory`` oracle is not vacuous: a dump that differs from one call to the next
+    fails it."""
+    from caaspp_authz import dump_directory as real
+    from fuzz import directory
+
+    calls = iter(range(1000))
+
+    def drifting(d: object) -> dict[str, object]:
+        return {**real(d), "drift": next(calls)}  # type: ignore[arg-type]
+
+    monkeypatch.setattr("fuzz.directory.dump_directory", drifting)
+    with pytest.raises(AssertionError, match="dump -> load -> dump"):
+        directory.check((SEEDS / "directory" / "example_small.json").read_bytes())
+
+
+def test_request_oracle_fails_when_can_and_decide_disagree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ``request`` oracle is not vacuous: a ``can`` that answers the opposite of
+    ``decide`` fails it."""
+    from caaspp_authz import decide
+    from fuzz import request
+
+    monkeypatch.setattr("fuzz._common.can", lambda *args: not decide(*args).allowed)
+    with pytest.raises(AssertionError):
+        request.check((SEEDS / "request" / "requests.jsonl").read_bytes())
+
+
+def test_cli_oracle_fails_on_an_exception_out_of_main(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``cli`` oracle is not vacuous: an exception out of a command reaches the fuzzer."""
+    from caaspp_authz import cli
+    from fuzz import cli as target
+
+    def broken(*args: object, **kwargs: object) -> dict[str, object]:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "_decision_json", broken)
+    with pytest.raises(KeyError):
+        target.check((SEEDS / "cli" / "decide_flags").read_bytes())
