@@ -157,7 +157,7 @@ def _load_once(source: Any) -> Directory:
 
     if isinstance(source, str | Path):
         path = Path(source).resolve()
-        if path.is_relative_to(ROOT / "examples") or path.is_relative_to(SEEDS):
+        if any(path.is_relative_to(p) for p in (EXAMPLES, SEEDS, scratch() / "inputs")):
             stat = path.stat()
             key = (str(path), stat.st_mtime_ns, stat.st_size)
             if key not in _LOADED:

@@ -98,7 +98,7 @@ def _spell(path: Sequence[str], words: Sequence[str]) -> bytes:
     return bytes(out)
 
 
-_CLI_SEEDS = {
+CLI_SEEDS = {
     "decide_requests": "decide | --directory {directory.json} --requests {requests.jsonl} "
     "--format json",
     "decide_request": "decide | --directory {directory.json} --request {request.json} --explain",
@@ -126,14 +126,20 @@ _CLI_SEEDS = {
 """Each seed of the ``cli`` target: its subcommands, then its words."""
 
 
-def _cli() -> None:
-    values = {p.name: str(p) for p in EXAMPLES.iterdir()}
+def cli_argv(name: str) -> list[str]:
+    """The argument list of the ``cli`` seed ``name``."""
+    values = {name: str(cli.inputs() / name) for name in cli.originals()}
     values["resource"] = '{"student": "1000000001"}'
-    for name, spec in _CLI_SEEDS.items():
-        path, words = spec.split("|")
-        argv = [values[w[1:-1]] if w.startswith("{") else w for w in words.split()]
-        data = _spell(path.split(), argv)
-        assert cli.argv_of(data) == [*path.split(), *argv], (name, cli.argv_of(data))
+    path, words = CLI_SEEDS[name].split("|")
+    return [*path.split(), *(values[w[1:-1]] if w.startswith("{") else w for w in words.split())]
+
+
+def _cli() -> None:
+    for name, spec in CLI_SEEDS.items():
+        argv = cli_argv(name)
+        path = spec.split("|")[0].split()
+        data = _spell(path, argv[len(path) :])
+        assert cli.argv_of(data) == argv, (name, cli.argv_of(data))
         _write("cli", name, data)
 
 

@@ -4,12 +4,14 @@ input's bytes, run through ``caaspp_authz.cli.main(argv, out=...)``.
 The first byte picks a command (a path of subcommands of the real parser), each next byte a
 word: one of the command's flags, a value the commands take (the shipped example files, an
 e-mail, an action, a resource, a format, an output file in a scratch folder), or, for a byte of
-:data:`RAW` or more, a word of the input's own bytes that follow. The commands run in a scratch
-folder, with an empty standard input, and a word of raw bytes never holds a ``/``, so nothing is
+:data:`RAW` or more, a word of the input's own bytes that follow. The example files are copies
+in the scratch folder, restored before each execution; the commands run in the scratch folder,
+with an empty standard input, and a word of raw bytes never holds a ``/``, so nothing is
 written outside the scratch folder.
 
-Not run: ``conform`` (it runs the program its ``--command`` names), and ``corpus``, ``diff``
-and ``check-policy`` (each takes 1 to 2 s over the built-in corpus and reads no file).
+Not run: ``conform`` (it runs the program its ``--command`` names), ``corpus`` and
+``check-policy`` (each takes 1 to 2 s over the built-in corpus and reads no file), and ``diff``
+without ``--old`` (the same).
 
 Oracle: the exit status is 0, 1 or 2 (3 only with ``--exit-code``, a denial), nothing but the
 status comes out of ``main`` (no exception, no traceback on standard error), and each line of
@@ -23,7 +25,9 @@ import contextlib
 import functools
 import io
 import os
+import shutil
 import sys
+from pathlib import Path
 
 from caaspp_authz import Action, cli
 from fuzz._common import EXAMPLES, MAX_LINE, quiet_cli, scratch
@@ -31,19 +35,50 @@ from fuzz._common import EXAMPLES, MAX_LINE, quiet_cli, scratch
 RAW = 224
 """A word byte at or above this takes a word of the input's own bytes."""
 
-SKIPPED = frozenset({"conform", "corpus", "diff", "check-policy"})
+SKIPPED = frozenset({"conform", "corpus", "check-policy"})
+
+INPUTS = (
+    "directory.json",
+    "directory_problems.json",
+    "directory_legacy.json",
+    "users_upload.csv",
+    "users_upload_errors.csv",
+    "groups_upload.csv",
+    "request.json",
+    "requests.jsonl",
+    "cde_pubschls_sample.txt",
+    "district_tests.toml",
+)
+"""The example files the commands read: copies of them, restored before each execution, since
+a command may write over any file it is given (``--out``)."""
+
+CP1252 = "users_cp1252.csv"
+"""The example user file as Excel saves it in Windows-1252 (not UTF-8)."""
+
+
+@functools.cache
+def originals() -> dict[str, bytes]:
+    """The bytes of each input file of :func:`inputs`."""
+    found = {name: (EXAMPLES / name).read_bytes() for name in INPUTS}
+    found[CP1252] = found["users_upload.csv"].decode("utf-8").encode("cp1252")
+    return found
+
+
+def inputs() -> Path:
+    """The folder of the input files, each as :func:`originals` has it."""
+    folder = scratch() / "inputs"
+    folder.mkdir(exist_ok=True)
+    for name, data in originals().items():
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        if not path.is_file() or path.read_bytes() != data:
+            path.write_bytes(data)
+    return folder
+
 
 VALUES = [
-    str(EXAMPLES / "directory.json"),
-    str(EXAMPLES / "directory_problems.json"),
-    str(EXAMPLES / "directory_legacy.json"),
-    str(EXAMPLES / "users_upload.csv"),
-    str(EXAMPLES / "users_upload_errors.csv"),
-    str(EXAMPLES / "groups_upload.csv"),
-    str(EXAMPLES / "request.json"),
-    str(EXAMPLES / "requests.jsonl"),
-    str(EXAMPLES / "cde_pubschls_sample.txt"),
-    str(EXAMPLES / "district_tests.toml"),
+    *(str(inputs() / name) for name in originals()),
     "-",
     "out.json",
     "out.sqlite",
@@ -110,7 +145,15 @@ def argv_of(data: bytes) -> list[str]:
 
 def check(data: bytes) -> None:
     """Run the oracle on one input; ``AssertionError`` when it fails."""
-    argv = argv_of(data)
+    check_argv(argv_of(data))
+
+
+def check_argv(argv: list[str]) -> None:
+    """Run the oracle on one argument list (``{inputs}`` in a word: the input files' folder)."""
+    argv = [word.replace("{inputs}", str(inputs())) for word in argv]
+    if argv[:1] == ["diff"] and "--old" not in argv:
+        return
+    inputs()
     out, err = io.StringIO(), io.StringIO()
     stdin = sys.stdin
     here = os.getcwd()

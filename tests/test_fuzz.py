@@ -4,6 +4,7 @@ working and every failure found stays fixed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,11 @@ def test_every_target_has_seeds() -> None:
 def test_oracle_holds_on_seeds_and_kept_failures(target: str, path: Path) -> None:
     """The target's oracle (a declared error or an answer that agrees with ``decide``, dump and
     load that round-trip, bounded messages) holds on this seed or once-failing input."""
+    if target == "cli" and path.suffix == ".json":  # kept as words: the spelling may change
+        from fuzz import cli
+
+        cli.check_argv(json.loads(path.read_text(encoding="utf-8")))
+        return
     load(target)(path.read_bytes())
 
 
@@ -56,6 +62,16 @@ def test_upload_seeds_reach_apply() -> None:
     assert any(valid_users)
     assert not all(valid_users)
     assert any(valid_groups)
+
+
+def test_cli_seeds_spell_the_commands_they_are_made_of() -> None:
+    """The ``cli`` seeds still spell their commands in the target's current vocabulary."""
+    from fuzz import _make_seeds, cli
+
+    assert sorted(p.name for p in (SEEDS / "cli").iterdir()) == sorted(_make_seeds.CLI_SEEDS)
+    for name in _make_seeds.CLI_SEEDS:
+        data = (SEEDS / "cli" / name).read_bytes()
+        assert cli.argv_of(data) == _make_seeds.cli_argv(name), name
 
 
 def test_cli_seeds_spell_real_commands() -> None:
@@ -118,3 +134,41 @@ def test_cli_oracle_fails_on_an_exception_out_of_main(monkeypatch: pytest.Monkey
     monkeypatch.setattr(cli, "_decision_json", broken)
     with pytest.raises(KeyError):
         target.check((SEEDS / "cli" / "decide_flags").read_bytes())
+
+
+# -- what fuzzing found, each a promise kept --------------------------------------------------
+
+
+def test_test_file_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    """Fail closed: `caaspp-authz test` on a file that is not UTF-8 (a spreadsheet saved in
+    Windows-1252) says so and exits 2, where it raised UnicodeDecodeError out of ``main``."""
+    import contextlib
+    import io
+
+    from caaspp_authz import cli
+    from caaspp_authz.oracle.testfile import TestFileError, load
+
+    path = tmp_path / "tests.toml"
+    path.write_bytes('directory = "d.json"  # Educator\u2014Roster\n'.encode("cp1252"))
+    with pytest.raises(TestFileError, match="not UTF-8"):
+        load(path)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert cli.main(["test", str(path)], out=io.StringIO()) == 2
+    assert "is not TOML: it is not UTF-8 text" in err.getvalue()
+
+
+def test_decision_table_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    """Fail closed: `caaspp-authz diff --old FILE` on a file that is not UTF-8 says so and
+    exits 2, where it raised UnicodeDecodeError out of ``main``."""
+    import contextlib
+    import io
+
+    from caaspp_authz import cli
+
+    path = tmp_path / "table.tsv"
+    path.write_bytes(b"\xff\xfe\x00not a table")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert cli.main(["diff", "--old", str(path)], out=io.StringIO()) == 2
+    assert "not UTF-8 text" in err.getvalue()
