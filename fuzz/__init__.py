@@ -19,6 +19,19 @@ from collections.abc import Callable
 TARGETS = ("directory", "request", "users", "groups", "cde", "cli")
 """Every target, in the order ``all`` runs them."""
 
+MAX_LEN = {
+    "directory": 4096,
+    "request": 1024,
+    "users": 1024,
+    "groups": 1024,
+    "cde": 2048,
+    "cli": 64,
+}
+"""The longest input of each target, in bytes, unless ``--max-len`` says otherwise: room for
+its seeds and a little more (a directory of 8 organizations and 8 accounts, a few request
+lines or upload rows, a CDE header and a few rows, an argument list of a dozen words), so that
+an execution stays in the milliseconds."""
+
 
 def load(target: str) -> Callable[[bytes], None]:
     """The ``check`` function of ``target``."""

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fuzz import TARGETS
+from fuzz import MAX_LEN, TARGETS
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE.parent / ".fuzz"
@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", choices=(*TARGETS, "all"))
     parser.add_argument("--runs", type=int, default=100_000, help="executions (100,000)")
     parser.add_argument(
-        "--max-len", type=int, default=4096, help="the longest input, in bytes (4,096)"
+        "--max-len",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the longest input, in bytes (default: the target's, from 64 to 4,096)",
     )
     parser.add_argument(
         "--max-time",
@@ -77,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.target != "all":
-        return _run(args.target, args.runs, args.max_len, args.max_time)
+        max_len = args.max_len or MAX_LEN[args.target]
+        return _run(args.target, args.runs, max_len, args.max_time)
     failed = []
     for target in TARGETS:
         command = [sys.executable, "-m", "fuzz", target, "--runs", str(args.runs)]

@@ -46,13 +46,15 @@ def _directories() -> None:
 
 
 def _requests() -> None:
-    _write("request", "requests.jsonl", (EXAMPLES / "requests.jsonl").read_bytes())
+    lines = (EXAMPLES / "requests.jsonl").read_bytes().splitlines(keepends=True)
+    for i in range(0, len(lines), 4):
+        _write("request", f"requests_{i // 4}.jsonl", b"".join(lines[i : i + 4]))
     _write("request", "request.json", (EXAMPLES / "request.json").read_bytes())
     d = example_directory()
     rng = random.Random(12)
-    for i in range(6):
-        lines = [_compact(m) for m in random_requests(d, rng, 6)]
-        _write("request", f"mixed_{i}.jsonl", b"\n".join(lines) + b"\n")
+    for i in range(8):
+        mixed = [_compact(m) for m in random_requests(d, rng, 3)]
+        _write("request", f"mixed_{i}.jsonl", b"\n".join(mixed) + b"\n")
 
 
 def _uploads() -> None:

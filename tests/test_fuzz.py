@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fuzz import TARGETS, load
+from fuzz import MAX_LEN, TARGETS, load
 from fuzz._common import SEEDS
 
 REGRESSIONS = Path(__file__).resolve().parent / "fuzz_regressions"
@@ -24,10 +24,13 @@ def _inputs() -> list[tuple[str, Path]]:
     return found
 
 
-def test_every_target_has_seeds() -> None:
-    """Each target starts from valid inputs of its own, so that a run reaches deep paths."""
+def test_every_target_has_seeds_that_fit_its_inputs() -> None:
+    """Each target starts from valid inputs of its own, each no longer than the target's
+    longest input (a longer one would be cut), so that a run reaches deep paths."""
     for target in TARGETS:
-        assert len(list((SEEDS / target).iterdir())) >= 3, target
+        seeds = list((SEEDS / target).iterdir())
+        assert len(seeds) >= 3, target
+        assert all(p.stat().st_size <= MAX_LEN[target] for p in seeds), target
 
 
 @pytest.mark.parametrize(
