@@ -123,7 +123,7 @@ def test_request_oracle_fails_when_can_and_decide_disagree(
 
     monkeypatch.setattr("fuzz._common.can", lambda *args: not decide(*args).allowed)
     with pytest.raises(AssertionError):
-        request.check((SEEDS / "request" / "requests.jsonl").read_bytes())
+        request.check((SEEDS / "request" / "requests_0.jsonl").read_bytes())
 
 
 def test_cli_oracle_fails_on_an_exception_out_of_main(monkeypatch: pytest.MonkeyPatch) -> None:
