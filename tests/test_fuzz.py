@@ -175,3 +175,20 @@ def test_decision_table_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> Non
     with contextlib.redirect_stderr(err):
         assert cli.main(["diff", "--old", str(path)], out=io.StringIO()) == 2
     assert "not UTF-8 text" in err.getvalue()
+
+
+def test_argument_errors_echo_a_bounded_line() -> None:
+    """No message echoes a value whole: argparse's "unrecognized arguments" repeats every
+    argument, and each line it prints is now cut to 1,000 characters and its true length."""
+    import contextlib
+    import io
+
+    from caaspp_authz import cli
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = cli.main(["schema", "request", *(["x" * 50] * 100)], out=io.StringIO())
+    assert status == 2
+    lines = err.getvalue().splitlines()
+    assert all(len(line) <= 1100 for line in lines), max(map(len, lines))
+    assert lines[-1].endswith("characters)")
