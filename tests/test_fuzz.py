@@ -77,7 +77,7 @@ def test_cli_seeds_spell_the_commands_they_are_made_of() -> None:
         assert cli.argv_of(data) == _make_seeds.cli_argv(name), name
 
 
-def test_cli_seeds_spell_real_commands() -> None:
+def test_cli_seeds_spell_real_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The ``cli`` seeds spell real commands that run (exit 0) or find errors (exit 1), not
     only usage errors."""
     import contextlib
@@ -87,6 +87,7 @@ def test_cli_seeds_spell_real_commands() -> None:
     from fuzz import cli as target
     from fuzz._common import quiet_cli
 
+    monkeypatch.chdir(tmp_path)  # the seeds write `out.json` and the like where they run
     statuses: list[int] = []
     for path in sorted((SEEDS / "cli").iterdir()):
         argv = target.argv_of(path.read_bytes())
