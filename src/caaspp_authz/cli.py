@@ -601,12 +601,20 @@ def _version() -> str:
     return __version__
 
 
+_ARGUMENT_LINE = 1000
+"""The longest line of an argument error: argparse repeats every unrecognized argument."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse's parser, escaping the arguments its error messages repeat."""
+    """argparse's parser, escaping and bounding the arguments its error messages repeat."""
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        """Exit like argparse, with the message's control characters escaped."""
-        super().exit(status, escape(message) if message else message)
+        """Exit like argparse, each line of the message at most :data:`_ARGUMENT_LINE`
+        characters (then its true length) and its control characters escaped."""
+        if message:
+            lines = message.split("\n")
+            message = "\n".join(escape(bounded(line, _ARGUMENT_LINE)) for line in lines)
+        super().exit(status, message)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -366,6 +366,11 @@ def read_decisions(path: str | Path) -> dict[DecisionKey, Verdict]:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise corpus_module.CorpusError(f"cannot read `{source}`: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise corpus_module.CorpusError(
+            f"`{source}` is neither a corpus folder nor a decision table: it is not UTF-8 text "
+            f"({exc.reason})"
+        ) from None
     out: dict[DecisionKey, Verdict] = {}
     reader = csv.reader(text.splitlines(), delimiter="\t")
     header = next(reader, None)

@@ -286,6 +286,10 @@ def load(path: str | Path) -> tuple[Directory, dict[str, Any]]:
         raise TestFileError(f"cannot read `{source}`: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise TestFileError(f"`{source}` is not TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; tomllib lets the decoding error out
+        raise TestFileError(
+            f"`{source}` is not TOML: it is not UTF-8 text ({exc.reason})"
+        ) from None
     unknown = set(data) - {"directory", *_SECTIONS}
     if unknown:
         raise TestFileError(
