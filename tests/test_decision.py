@@ -1363,6 +1363,42 @@ def test_g10_names_the_fewest_forms_that_would_do() -> None:
     assert elpac.fix == "put these forms on file: ELPAC affidavit"
 
 
+
+def test_g10_text_of_one_role_with_two_forms_missing() -> None:
+    """G10: one role not in force is named with its organization and every missing form of its
+    program, in order, joined by commas; the fix puts those forms on file."""
+    d = build(acct("one@d.org", "Site CAASPP Coordinator", SCHOOL_1, forms={}))
+    decision = ask(d, "one@d.org", "administer_summative", _org(SCHOOL_1))
+    assert decision.rules == ("T1", "G10")
+    assert decision.reason == (
+        f"`Site CAASPP Coordinator` at `{SCHOOL_1}`, held by `one@d.org`, would allow it but is "
+        "not in force until these forms are on file: CAASPP affidavit, CAASPP agreement"
+    )
+    assert decision.fix == "put these forms on file: CAASPP affidavit, CAASPP agreement"
+
+
+def test_g10_text_of_two_roles_needed_together() -> None:
+    """G10: when only two roles together would allow it, both are named (with "and", "are")
+    and their programs' forms are listed one program after the other."""
+    d = build(
+        acct(
+            "two@d.org",
+            roles=[("Site CAASPP Coordinator", SCHOOL_1), ("Site ELPAC Coordinator", SCHOOL_2)],
+            forms={},
+        ),
+        rule_set="multi-role",
+    )
+    report = {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}}
+    decision = ask(d, "two@d.org", "create_aggregate_report", report)
+    forms = "CAASPP affidavit, CAASPP agreement; ELPAC affidavit, ELPAC agreement"
+    assert decision.rules == ("V5", "G10")
+    assert decision.reason == (
+        f"`Site CAASPP Coordinator` at `{SCHOOL_1}` and `Site ELPAC Coordinator` at "
+        f"`{SCHOOL_2}`, held by `two@d.org`, would allow it but are not in force until these "
+        f"forms are on file: {forms}"
+    )
+    assert decision.fix == f"put these forms on file: {forms}"
+
 def test_e7_each_programs_coordinator_grants_its_role_to_a_shared_coordinator() -> None:
     """E7, G3: under multi-role the LEA CAASPP and LEA ELPAC coordinators each grant their
     program's site coordinator role to the person who holds the other one at that school."""
