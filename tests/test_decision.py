@@ -1414,3 +1414,330 @@ def test_e7_each_programs_coordinator_grants_its_role_to_a_shared_coordinator() 
     remove_elpac = grant("both@d.org", "Site ELPAC Coordinator", SCHOOL_1)
     _expect(ask(d, "le@d.org", "remove_role", remove_elpac), True, "G6")
     _expect(ask(d, "lc@d.org", "remove_role", remove_elpac), False, "G6")
+
+
+# --- the exact texts of each check's answers (V1–V7, T1–T3, O4, E1) -----------------------------
+
+_GROUP_1 = f"`Period 1` (2026) at `{SCHOOL_1}`"
+_AT_SCHOOL_1 = f"`{SCHOOL_1}` (or its LEA `{LEA}`)"
+_AT_SCHOOL_2 = f"`{SCHOOL_2}` (or its LEA `{LEA}`)"
+_STUDENT_FIX = (
+    "needs PII over the school where the student's results were earned, or a group assigned "
+    "to you that holds the student and PII_GROUP there"
+)
+_CUSTOM_FIX = (
+    "a custom group takes students from your assigned groups only (of 200 or fewer students "
+    "where your role limits it)"
+)
+_ASSIGN_FIX = (
+    "assign a group only to a user with a role carrying PII_GROUP or PII at its school "
+    f"{_AT_SCHOOL_1}"
+)
+
+
+def _custom(owner: str, name: str, *members: str) -> dict[str, Any]:
+    return {"custom_group": {"owner": owner, "name": name, "students": list(members)}}
+
+
+def _assignment(name: str, to: str) -> dict[str, Any]:
+    return {"group_assignment": {"group": key(name), "to": to}}
+
+
+# (principal, action, resource, rules, reason, fix, audit reason, audit fix); the audit texts
+# are those of `explain`, `None` where they are the principal's own.
+TEXTS: dict[str, tuple[Any, ...]] = {
+    "V1 allowed by PII": (
+        "sc1@d.org", "view_student_results", _student(IN_GROUP), ("V1", "P2", "O4"),
+        "holds PII over the school where the result was earned", None, None, None,
+    ),
+    "V2 allowed by an assigned group": (
+        "ta1@d.org", "view_student_results", _student(IN_GROUP), ("V1", "V2", "P2", "O4"),
+        "the student is in a group assigned to the user, who holds PII_GROUP over the school",
+        None, None, None,
+    ),
+    "V1 denied, the school named for audit only": (
+        "sc1@d.org", "view_student_results", _student(AT_SCHOOL_2), ("V1", "V2"),
+        f"`sc1@d.org` may not view the results of student `{AT_SCHOOL_2}`", _STUDENT_FIX,
+        f"`sc1@d.org` holds no PII over school `{SCHOOL_2}` and no assigned group with student "
+        f"`{AT_SCHOOL_2}` under PII_GROUP",
+        f"needs PII at school {_AT_SCHOOL_2}, or a group assigned to you that holds student "
+        f"`{AT_SCHOOL_2}` and PII_GROUP there",
+    ),
+    "V1 an unknown SSID reads as a denied one": (
+        "sc1@d.org", "view_student_results", _student("9999999999"), ("V1", "V2"),
+        "`sc1@d.org` may not view the results of student `9999999999`", _STUDENT_FIX,
+        "unknown student `9999999999`", None,
+    ),
+    "V3 GROUP_ADMIN sees a group": (
+        "sc1@d.org", "view_group", {"group": key("Period 1")}, ("V3", "P2", "O4"),
+        "holds GROUP_ADMIN over the group's school", None, None, None,
+    ),
+    "V3 an assigned group with PII_GROUP": (
+        "ta1@d.org", "view_group", {"group": key("Period 1")}, ("V3", "V2"),
+        "the group is assigned to the user, who holds PII_GROUP there", None, None, None,
+    ),
+    "V3 a group not seen reads the same as a missing one": (
+        "sc2@d.org", "view_group", {"group": key("Period 1")}, ("V3",),
+        f"`sc2@d.org` may not see group {_GROUP_1}",
+        f"needs GROUP_ADMIN or PII at {_AT_SCHOOL_1}, or the group assigned to you with "
+        "PII_GROUP there",
+        None, None,
+    ),
+    "V3 a missing group, for audit": (
+        "ta2@d.org", "view_group", {"group": key("Period 1", SCHOOL_2)}, ("V3",),
+        f"`ta2@d.org` may not see group `Period 1` (2026) at `{SCHOOL_2}`",
+        f"needs GROUP_ADMIN or PII at {_AT_SCHOOL_2}, or the group assigned to you with "
+        "PII_GROUP there",
+        f"there is no group `Period 1` (2026) at `{SCHOOL_2}`", None,
+    ),
+    "V3 a missing group, told to GROUP_ADMIN": (
+        "sc1@d.org", "view_group", {"group": key("Nope")}, ("V3",),
+        f"there is no group `Nope` (2026) at `{SCHOOL_1}`", None, None, None,
+    ),
+    "V3 create": (
+        "sc1@d.org", "create_group", {"group": key("New")}, ("V3", "P2", "O4"),
+        "holds GROUP_ADMIN over the group's school", None, None, None,
+    ),
+    "V3 create an existing group": (
+        "sc1@d.org", "create_group", {"group": key("Period 1")}, ("V3",),
+        f"group {_GROUP_1} already exists", "edit the existing group", None, None,
+    ),
+    "V3 edit a missing group": (
+        "sc1@d.org", "edit_group", {"group": key("Nope")}, ("V3",),
+        f"there is no group `Nope` (2026) at `{SCHOOL_1}`", None, None, None,
+    ),
+    "V3 edit without GROUP_ADMIN": (
+        "ta1@d.org", "edit_group", {"group": key("Period 1")}, ("V3",),
+        f"`ta1@d.org` holds no GROUP_ADMIN over `{SCHOOL_1}`",
+        f"needs a role carrying GROUP_ADMIN at {_AT_SCHOOL_1}", None, None,
+    ),
+    "V3 a group at an LEA": (
+        "lc@d.org", "create_group", {"group": key("New", LEA)}, ("V3",),
+        f"`{LEA}` is not a school: a group belongs to a school", None, None, None,
+    ),
+    "V3 assign": (
+        "sc1@d.org", "assign_group", _assignment("Period 1", "ta1@d.org"), ("V3", "P2", "O4"),
+        "holds GROUP_ADMIN over the school; the assignee holds a role the group opens to",
+        None, None, None,
+    ),
+    "V3 assign to a user it opens nothing to": (
+        "sc1@d.org", "assign_group", _assignment("Period 1", "tft@d.org"), ("V3",),
+        "the group would open nothing to `tft@d.org`", _ASSIGN_FIX,
+        "the group would open nothing to `tft@d.org`: it holds no role carrying PII_GROUP or "
+        f"PII over `{SCHOOL_1}`",
+        _ASSIGN_FIX,
+    ),
+    "V3 assign to an unknown account": (
+        "sc1@d.org", "assign_group", _assignment("Period 1", "nobody@d.org"), ("V3",),
+        "the group would open nothing to `nobody@d.org`", _ASSIGN_FIX,
+        "unknown account `nobody@d.org`", _ASSIGN_FIX,
+    ),
+    "V4 view an own custom group": (
+        "ta1@d.org", "view_custom_group", _custom("ta1@d.org", "Readers"), ("V4", "P2"),
+        "the user's own custom group, from its assigned groups", None, None, None,
+    ),
+    "V4 another's custom group": (
+        "te1@d.org", "view_custom_group", _custom("ta1@d.org", "Readers"), ("V4",),
+        "custom groups are seen and changed by their owner only", None, None, None,
+    ),
+    "V4 without PII_GROUP": (
+        "tft@d.org", "create_custom_group", _custom("tft@d.org", "N", IN_GROUP), ("V4", "P2"),
+        "`tft@d.org` holds no PII_GROUP", "needs PII_GROUP", None, None,
+    ),
+    "V4 create an existing custom group": (
+        "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "Readers", IN_GROUP), ("V4",),
+        "custom group `Readers` already exists", None, None, None,
+    ),
+    "V4 edit a missing custom group": (
+        "ta1@d.org", "edit_custom_group", _custom("ta1@d.org", "Nope", IN_GROUP), ("V4",),
+        "there is no custom group `Nope`", None, None, None,
+    ),
+    "V4 a student of no assigned group": (
+        "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "N", NOT_IN_GROUP),
+        ("V4", "V1"),
+        f"student `{NOT_IN_GROUP}` is not in a group assigned to `ta1@d.org` that may be a "
+        "source of custom groups",
+        _CUSTOM_FIX, None, None,
+    ),
+    "V4 an unknown student, for audit": (
+        "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "N", "9999999999"),
+        ("V4", "V1"),
+        "student `9999999999` is not in a group assigned to `ta1@d.org` that may be a source "
+        "of custom groups",
+        _CUSTOM_FIX, "unknown student `9999999999`", _CUSTOM_FIX,
+    ),
+    "V4 create": (
+        "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "N", IN_GROUP), ("V4", "P2"),
+        "the user's own custom group, from its assigned groups", None, None, None,
+    ),
+    "V4 delete needs ownership only": (
+        "ta1@d.org", "delete_custom_group", _custom("ta1@d.org", "Readers"), ("V4", "G11"),
+        "the user's own custom group: deleting needs ownership", None, None, None,
+    ),
+    "V5 allowed": (
+        "lc@d.org", "create_aggregate_report", {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}},
+        ("V5", "P2", "O4"),
+        "holds CUSTOM_AGGREGATE_REPORTER over every organization of the report", None, None, None,
+    ),
+    "V5 one organization not covered": (
+        "sc1@d.org", "create_aggregate_report", {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}},
+        ("V5",),
+        f"`sc1@d.org` holds no CUSTOM_AGGREGATE_REPORTER over `{SCHOOL_2}`",
+        f"needs a role carrying CUSTOM_AGGREGATE_REPORTER at {_AT_SCHOOL_2}", None, None,
+    ),
+    "V5 an LEA is named alone": (
+        "sc1@d.org", "create_aggregate_report", {"report": {"organizations": [LEA]}}, ("V5",),
+        f"`sc1@d.org` holds no CUSTOM_AGGREGATE_REPORTER over `{LEA}`",
+        f"needs a role carrying CUSTOM_AGGREGATE_REPORTER at `{LEA}`", None, None,
+    ),
+    "V5 no organization": (
+        "lc@d.org", "create_aggregate_report", {"report": {"organizations": []}}, ("V5",),
+        "the report names no organization", None, None, None,
+    ),
+    "T1 allowed": (
+        "ta1@d.org", "administer_summative", _org(SCHOOL_1), ("T1", "O4"),
+        "holds administer_summative over the organization", None, None, None,
+    ),
+    "T1 an LEA is not a test site": (
+        "lc@d.org", "administer_summative", _org(LEA), ("T1",),
+        f"`{LEA}` is an LEA, not a test site: tests are given at its schools",
+        "ask about a school of the LEA (a role held at the LEA reaches each of them)", None, None,
+    ),
+    "T1 denied": (
+        "ta1@d.org", "administer_summative", _org(SCHOOL_2), ("T1",),
+        f"`ta1@d.org` holds no administer_summative over `{SCHOOL_2}`",
+        f"needs a role carrying administer_summative at {_AT_SCHOOL_2}", None, None,
+    ),
+    "T2 per program": (
+        "se1@d.org", "manage_test_settings", {"organization": SCHOOL_1, "program": "ELPAC"},
+        ("T2", "O4"), "holds manage_test_settings:ELPAC over the organization", None, None, None,
+    ),
+    "T3 interim": (
+        "sc1@d.org", "view_completion_status",
+        {"organization": SCHOOL_1, "program": "CAASPP", "assessment": "interim"}, ("T3", "O4"),
+        "holds view_interim_completion_status:CAASPP over the organization", None, None, None,
+    ),
+    "V6 allowed": (
+        "lc@d.org", "manage_resource_links", {"resource_link": {"organization": LEA}},
+        ("V6", "P2", "O4"), "holds INSTRUCTIONAL_RESOURCE_ADMIN over the organization",
+        None, None, None,
+    ),
+    "V7 allowed": (
+        "tft@d.org", "access_tools_for_teachers", {"tools_for_teachers": True}, ("V7", "P2"),
+        "holds DL_END_USER", None, None, None,
+    ),
+    "V7 denied": (
+        "sup@d.org", "access_tools_for_teachers", {"tools_for_teachers": True}, ("V7", "P2"),
+        "`sup@d.org` holds no DL_END_USER", "needs a role carrying DL_END_USER", None, None,
+    ),
+    "E1 no account": (
+        "nobody@d.org", "administer_summative", _org(SCHOOL_1), ("E1",),
+        "there is no account `nobody@d.org`", None, None, None,
+    ),
+}  # fmt: skip
+
+
+_ALLOWED = {
+    "V3 GROUP_ADMIN sees a group",
+    "V3 an assigned group with PII_GROUP",
+    "V3 create",
+    "V3 assign",
+    "V4 view an own custom group",
+    "V4 create",
+    "V4 delete needs ownership only",
+    "T2 per program",
+    "T3 interim",
+}
+
+
+@pytest.mark.parametrize("case", list(TEXTS), ids=list(TEXTS))
+def test_texts_of_each_answer(case: str) -> None:
+    """V1–V7, T1–T3, O4, E1: each branch of each check answers with its own rules and texts;
+    the principal's text names only what it may see, and `explain` adds the audit detail."""
+    who, action, resource, rules, reason, fix, audit_reason, audit_fix = TEXTS[case]
+    decision = ask(D, who, action, resource)
+    assert (decision.rules, decision.reason, decision.fix) == (rules, reason, fix)
+    assert decision.allowed is (case in _ALLOWED or "allowed" in case)
+    audit = _explain(D, who, action, resource)
+    assert (audit.allowed, audit.rules) == (decision.allowed, rules)
+    assert audit.reason == (reason if audit_reason is None else audit_reason)
+    assert audit.fix == (fix if audit_reason is None else audit_fix)
+
+
+def test_texts_of_values_the_request_format_cannot_name() -> None:
+    """O4, T1, T2, V3, V5, G11: an organization or school the directory lacks, built in code, is
+    denied by name; `assessment: interim` is not a scope of test settings; an inactive account
+    is told how it is reactivated."""
+    from caaspp_authz.orgs import Level, Organization
+    from caaspp_authz.resources import Assessment, GroupKey, ProgramScope, Report
+
+    missing = CDSCode("19647339999999")
+    nowhere = Organization(missing, "Nowhere", Level.SCHOOL, CDSCode(LEA))
+    ta1 = D.user("ta1@d.org")
+    administer = decide(ta1, Action.ADMINISTER_SUMMATIVE, nowhere)
+    assert (administer.rules, administer.reason) == (("T1",), f"unknown organization `{missing}`")
+    report = decide(D.user("lc@d.org"), Action.CREATE_AGGREGATE_REPORT, Report((missing,)))
+    assert (report.rules, report.reason) == (("V5",), f"unknown organization `{missing}`")
+    group = decide(ta1, Action.VIEW_GROUP, GroupKey(missing, 2026, "P"))
+    assert group.fix == (
+        f"needs GROUP_ADMIN or PII at `{missing}`, or the group assigned to you with PII_GROUP "
+        "there"
+    )
+    edit = decide(D.user("sc1@d.org"), Action.EDIT_GROUP, GroupKey(missing, 2026, "P"))
+    assert (edit.rules, edit.reason) == (("V3",), f"unknown school `{missing}`")
+    school = D.organization(SCHOOL_1)
+    assert school is not None
+    interim = ProgramScope(school, assessment=Assessment.INTERIM)
+    settings = decide(D.user("sc1@d.org"), Action.MANAGE_TEST_SETTINGS, interim)
+    assert (settings.rules, settings.reason) == (
+        ("T2",),
+        "`manage_test_settings` does not take `assessment: interim`",
+    )
+    inactive = decide(INACTIVE.user("old@d.org"), Action.ADMINISTER_SUMMATIVE, school)
+    assert (inactive.rules, inactive.reason, inactive.fix) == (
+        ("G11",),
+        "`old@d.org` is inactive and may do nothing",
+        "reactivate the account: a password reset, a role granted one by one, or an upload",
+    )
+
+
+def test_texts_of_a_resource_of_the_wrong_kind() -> None:
+    """A resource of a kind the action does not take is denied naming both kinds, with the
+    article the kind's name takes, and nothing of its contents."""
+    school = D.organization(SCHOOL_1)
+    student = D.student(IN_GROUP)
+    assert school is not None
+    assert student is not None
+    sc1 = D.user("sc1@d.org")
+    decision = decide(sc1, Action.VIEW_STUDENT_RESULTS, school)
+    assert decision.reason == "`view_student_results` acts on a Student, not on an Organization"
+    settings = decide(sc1, Action.MANAGE_TEST_SETTINGS, student)
+    assert settings.reason == (
+        "`manage_test_settings` acts on a Organization or ProgramScope, not on a Student"
+    )
+
+
+def test_an_action_given_as_text_is_a_programming_error() -> None:
+    """An action that is not an `Action` raises `TypeError` naming the member to use; `can`
+    and `decide` agree."""
+    sc1 = D.user("sc1@d.org")
+    school = D.organization(SCHOOL_1)
+    known = "the action must be `Action.VIEW_STUDENT_RESULTS`, not the string `view_student_results`"
+    unknown = (
+        "the action must be an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`, "
+        "not the string `fly`"
+    )
+    other = (
+        "the action must be an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`, "
+        "not a int"
+    )
+    for check in (can, decide):
+        with pytest.raises(TypeError) as raised:
+            check(sc1, "view_student_results", school)  # type: ignore[arg-type]
+        assert str(raised.value) == known
+        with pytest.raises(TypeError) as raised:
+            check(sc1, "fly", school)  # type: ignore[arg-type]
+        assert str(raised.value) == unknown
+        with pytest.raises(TypeError) as raised:
+            check(sc1, 7, school)  # type: ignore[arg-type]
+        assert str(raised.value) == other
