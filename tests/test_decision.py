@@ -1363,7 +1363,6 @@ def test_g10_names_the_fewest_forms_that_would_do() -> None:
     assert elpac.fix == "put these forms on file: ELPAC affidavit"
 
 
-
 def test_g10_text_of_one_role_with_two_forms_missing() -> None:
     """G10: one role not in force is named with its organization and every missing form of its
     program, in order, joined by commas; the fix puts those forms on file."""
@@ -1398,6 +1397,7 @@ def test_g10_text_of_two_roles_needed_together() -> None:
         f"forms are on file: {forms}"
     )
     assert decision.fix == f"put these forms on file: {forms}"
+
 
 def test_e7_each_programs_coordinator_grants_its_role_to_a_shared_coordinator() -> None:
     """E7, G3: under multi-role the LEA CAASPP and LEA ELPAC coordinators each grant their
@@ -1722,7 +1722,9 @@ def test_an_action_given_as_text_is_a_programming_error() -> None:
     and `decide` agree."""
     sc1 = D.user("sc1@d.org")
     school = D.organization(SCHOOL_1)
-    known = "the action must be `Action.VIEW_STUDENT_RESULTS`, not the string `view_student_results`"
+    known = (
+        "the action must be `Action.VIEW_STUDENT_RESULTS`, not the string `view_student_results`"
+    )
     unknown = (
         "the action must be an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`, "
         "not the string `fly`"
