@@ -33,12 +33,14 @@ def equivalents(path: Path = EQUIVALENT) -> dict[str, dict[str, str]]:
     """module → mutant key → why the mutant is equivalent, from :file:`equivalent.toml`."""
     found: dict[str, dict[str, str]] = {}
     for entry in tomllib.loads(path.read_text("utf-8")).get("equivalent", []):
-        module, key, why = entry["module"], entry["mutant"], entry["why"].strip()
-        if not why:
-            raise SystemExit(f"{path.name}: `{key}` of {module} gives no reason")
-        if key in found.setdefault(module, {}):
-            raise SystemExit(f"{path.name}: `{key}` of {module} is listed twice")
-        found[module][key] = why
+        module, why = entry["module"], entry["why"].strip()
+        keys = [entry["mutant"]] if "mutant" in entry else list(entry["mutants"])
+        for key in keys:
+            if not why:
+                raise SystemExit(f"{path.name}: `{key}` of {module} gives no reason")
+            if key in found.setdefault(module, {}):
+                raise SystemExit(f"{path.name}: `{key}` of {module} is listed twice")
+            found[module][key] = why
     return found
 
 
