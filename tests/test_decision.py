@@ -1743,3 +1743,238 @@ def test_an_action_given_as_text_is_a_programming_error() -> None:
         with pytest.raises(TypeError) as raised:
             check(sc1, 7, school)  # type: ignore[arg-type]
         assert str(raised.value) == other
+
+
+# --- the exact texts of the grant and account checks (G1–G11, R2, R5–R7, E3, E4, E8) -------------
+
+_PRIMARY = build(
+    acct("sup@d.org", superintendent_of=LEA), acct("lc2@d.org", "LEA CAASPP Coordinator", LEA)
+)
+_WHO_COVERS = (
+    "an account is acted on by whoever covers every role it holds: the superintendent or an "
+    "LEA coordinator of its LEA, a site coordinator for the school's staff, or whoever may grant "
+    "the role there (G8)"
+)
+_RESET_FIX = (
+    "a password reset needs covering one of the account's roles, or every one of them when the "
+    "account is inactive (G7, G8)"
+)
+_NOT_GRANTED = "ask a coordinator who may grant it there (see the grant matrix, G3)"
+
+
+def _may_not(who: str, action: str, email: str) -> str:
+    return f"`{who}` may not `{action}` the account `{email}`"
+
+
+# (directory, principal, action, resource, allowed, rules, reason, fix, audit reason, audit
+# fix): the audit texts are those of `explain`, `None` where they are the principal's own.
+GRANT_TEXTS: dict[str, tuple[Any, ...]] = {
+    "G7 own password": (
+        COVER, "ta1@d.org", "reset_password", {"account": "ta1@d.org"}, True, ("G7", "G8"),
+        "every active user may reset its own password", None, None, None,
+    ),
+    "G8 own demographics": (
+        COVER, "ta1@d.org", "edit_account", {"account": "ta1@d.org"}, True, ("G8",),
+        "every active user may edit its own demographics", None, None, None,
+    ),
+    "R6 the superintendent's own account": (
+        COVER, "sup@d.org", "deactivate_account", {"account": "sup@d.org"}, False, ("G8", "R6"),
+        f"`sup@d.org` is the superintendent of `{LEA}`, whose account no one else acts on",
+        None, None, None,
+    ),
+    "G8 a superintendent's account": (
+        COVER, "lc@d.org", "edit_account", {"account": "sup@d.org"}, False, ("G8",),
+        _may_not("lc@d.org", "edit_account", "sup@d.org"), _WHO_COVERS,
+        f"`sup@d.org` is the superintendent of `{LEA}`, whose account no one else acts on",
+        None,
+    ),
+    "G8 an account with no role": (
+        COVER, "lc@d.org", "edit_account", {"account": "norole@d.org"}, False, ("G8",),
+        _may_not("lc@d.org", "edit_account", "norole@d.org"), _WHO_COVERS,
+        "`norole@d.org` holds no role, so no one but its owner acts on it",
+        "grant the account a role (G11: as if the account were new)",
+    ),
+    "G8 G11 an inactive account with no role": (
+        COVER, "lc@d.org", "edit_account", {"account": "norole.old@d.org"}, False,
+        ("G8", "G11"), _may_not("lc@d.org", "edit_account", "norole.old@d.org"), _WHO_COVERS,
+        "`norole.old@d.org` holds no role, so no one but its owner acts on it",
+        "grant the account a role (G11: as if the account were new)",
+    ),
+    "G7 reset covering one role": (
+        COVER, "sc1@d.org", "reset_password", {"account": "te@d.org"}, True, ("G7", "G8"),
+        "covers a role of the active account; the owner gets a link", None, None, None,
+    ),
+    "G7 reset covering none": (
+        COVER, "olc@o.org", "reset_password", {"account": "ta1@d.org"}, False, ("G7", "G8"),
+        _may_not("olc@o.org", "reset_password", "ta1@d.org"), _RESET_FIX,
+        "`olc@o.org` covers no role held by `ta1@d.org`",
+        "a password reset of an active account needs covering one of its roles (G7, G8)",
+    ),
+    "G8 one role not covered": (
+        COVER, "sc1@d.org", "edit_account", {"account": "te@d.org"}, False, ("G8",),
+        _may_not("sc1@d.org", "edit_account", "te@d.org"), _WHO_COVERS,
+        f"`sc1@d.org` does not cover `CAASPP Test Examiner` at `{SCHOOL_2}` held by `te@d.org`",
+        _WHO_COVERS,
+    ),
+    "G7 G11 reset of an inactive account": (
+        COVER, "sc1@d.org", "reset_password", {"account": "te.old@d.org"}, False,
+        ("G7", "G8", "G11"), _may_not("sc1@d.org", "reset_password", "te.old@d.org"),
+        _RESET_FIX,
+        f"`sc1@d.org` does not cover `CAASPP Test Examiner` at `{SCHOOL_2}` held by "
+        "`te.old@d.org`",
+        _WHO_COVERS,
+    ),
+    "G8 covering every role": (
+        COVER, "lc@d.org", "deactivate_account", {"account": "ta1@d.org"}, True, ("G8",),
+        "covers every role the account holds", None, None, None,
+    ),
+    "G8 an unknown account": (
+        COVER, "lc@d.org", "edit_account", {"account": "nobody@d.org"}, False, ("G8",),
+        _may_not("lc@d.org", "edit_account", "nobody@d.org"), _WHO_COVERS,
+        "unknown account `nobody@d.org`", None,
+    ),
+    "G2 an unknown organization": (
+        D, "sc1@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", "19647339999999"),
+        False, ("G2",), "unknown organization `19647339999999`", None, None, None,
+    ),
+    "R2 a site role at an LEA": (
+        D, "lc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", LEA), False,
+        ("R2",), f"`Site CAASPP Coordinator` is not held at `{LEA}`: it is a school role",
+        None, None, None,
+    ),
+    "G3 no grant power": (
+        D, "ta1@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        False, ("G3", "G1", "G2", "G5", "G6"),
+        f"`ta1@d.org` may not grant `CAASPP Test Administrator` at `{SCHOOL_1}`", _NOT_GRANTED,
+        None, None,
+    ),
+    "R7 no grant power as primary": (
+        D, "lc2@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        False, ("G3", "G1", "G2", "G5", "G6"),
+        f"`lc2@d.org` may not grant `LEA CAASPP Coordinator` as primary at `{LEA}`",
+        _NOT_GRANTED, None, None,
+    ),
+    "R7 the primary is held": (
+        D, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        False, ("R7",), f"the primary `LEA CAASPP Coordinator` at `{LEA}` is already held",
+        "remove the current primary first, or grant a secondary", None, None,
+    ),
+    "R7 promoting a secondary": (
+        _PRIMARY, "sup@d.org", "add_role",
+        grant("lc2@d.org", "LEA CAASPP Coordinator", LEA, primary=True), True,
+        ("G1", "G6", "R7"),
+        f"makes the secondary `LEA CAASPP Coordinator` at `{LEA}` the primary", None, None, None,
+    ),
+    "G11 reactivating an uncovered account": (
+        COVER, "sc1@d.org", "add_role",
+        grant("te.old@d.org", "CAASPP Test Examiner", SCHOOL_1, credentialed=True), False,
+        ("G11", "G8"),
+        "the grant would reactivate `te.old@d.org`, which holds what `sc1@d.org` does not cover",
+        _WHO_COVERS,
+        "the grant would reactivate `te.old@d.org`, and `sc1@d.org` does not cover `CAASPP "
+        f"Test Examiner` at `{SCHOOL_2}` held by `te.old@d.org`",
+        _WHO_COVERS,
+    ),
+    "G11 reactivating": (
+        COVER, "olc@o.org", "add_role",
+        grant("b.old@o.org", "CAASPP Test Administrator", OTHER_SCHOOL), True,
+        ("G3", "G6", "G11"), "may grant the role here; the grant reactivates the account",
+        None, None, None,
+    ),
+    "R5 a credential": (
+        D, "sc1@d.org", "add_role", grant("n@d.org", "CAASPP Test Examiner", SCHOOL_1), False,
+        ("R5",), "`CAASPP Test Examiner` must be held by a licensed or credentialed employee",
+        "attest the credential with `credentialed: true`", None, None,
+    ),
+    "G3 allowed": (
+        D, "sc1@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        True, ("G3", "G6"), f"may grant `CAASPP Test Administrator` at `{SCHOOL_1}`",
+        None, None, None,
+    ),
+    "E4 covered": (
+        D, "sc1@d.org", "add_role", grant("er1@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        False, ("E4",), f"`er1@d.org` already holds `Educator—Roster` at `{SCHOOL_1}`",
+        f"remove `Educator—Roster` at `{SCHOOL_1}` first, then grant `CAASPP Test "
+        "Administrator`, the highest; or upload the row, which replaces it there (U4)",
+        None, None,
+    ),
+    "E4 nothing to grant": (
+        D, "sc1@d.org", "add_role", grant("ta1@d.org", "Educator—Roster", SCHOOL_1), False,
+        ("E4",), f"`ta1@d.org` already holds `CAASPP Test Administrator` at `{SCHOOL_1}`",
+        "nothing to grant: `CAASPP Test Administrator`, held there, is the highest", None, None,
+    ),
+    "E4 E8 another program's role held there": (
+        D, "se1@d.org", "add_role", grant("er1@d.org", "ELPAC Test Examiner", SCHOOL_1), False,
+        ("E4", "E8"), f"`er1@d.org` already holds `Educator—Roster` at `{SCHOOL_1}`",
+        f"ask whoever may grant `Educator—Roster` at `{SCHOOL_1}` to remove it first, then "
+        "grant `ELPAC Test Examiner`",
+        None, None,
+    ),
+    "E4 a role not covered, for audit": (
+        D, "se1@d.org", "add_role", grant("sc1@d.org", "ELPAC Test Examiner", SCHOOL_1), False,
+        ("E4",), f"`sc1@d.org` already holds another role at `{SCHOOL_1}`",
+        "ask whoever may grant the role held there to remove it first; or use a different "
+        "e-mail address for `ELPAC Test Examiner`",
+        f"`sc1@d.org` already holds `Site CAASPP Coordinator` at `{SCHOOL_1}`",
+        "no role among them is the highest: use a different e-mail address for one",
+    ),
+    "E3 E8 another program's role": (
+        D, "le@d.org", "add_role", grant("ta1@d.org", "ELPAC Test Examiner", SCHOOL_2), False,
+        ("E3", "E8"), "`ta1@d.org` holds `CAASPP Test Administrator`; one account holds one role",
+        "use a different e-mail address for this role", None, None,
+    ),
+    "E3 a role not covered, for audit": (
+        D, "se1@d.org", "add_role", grant("ta2@d.org", "ELPAC Test Examiner", SCHOOL_1), False,
+        ("E3",), "`ta2@d.org` already holds another role; one account holds one role",
+        "use a different e-mail address for this role",
+        "`ta2@d.org` holds `CAASPP Test Administrator`; one account holds one role",
+        "use a different e-mail address for this role",
+    ),
+    "G6 remove without the power": (
+        D, "ta1@d.org", "remove_role", grant("ta2@d.org", "CAASPP Test Administrator", SCHOOL_2),
+        False, ("G6",),
+        f"`ta1@d.org` does not govern `CAASPP Test Administrator` at `{SCHOOL_2}`",
+        "ask whoever may grant that role there", None, None,
+    ),
+    "G6 remove from an unknown account": (
+        D, "sc1@d.org", "remove_role",
+        grant("nobody@d.org", "CAASPP Test Administrator", SCHOOL_1), False, ("G6",),
+        f"`nobody@d.org` holds no `CAASPP Test Administrator` at `{SCHOOL_1}`", None,
+        "unknown account `nobody@d.org`", None,
+    ),
+    "G6 remove a role not held there": (
+        D, "sc1@d.org", "remove_role", grant("er1@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        False, ("G6",), f"`er1@d.org` holds no `CAASPP Test Administrator` at `{SCHOOL_1}`",
+        None, None, None,
+    ),
+    "G6 remove a primary": (
+        D, "lc2@d.org", "remove_role", grant("lc@d.org", "LEA CAASPP Coordinator", LEA), False,
+        ("G6",), f"`lc2@d.org` does not govern `LEA CAASPP Coordinator` at `{LEA}`",
+        "ask whoever may grant that role there", None, None,
+    ),
+    "G6 G8 remove the last role": (
+        D, "sc1@d.org", "remove_role", grant("ta1@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        True, ("G6", "G8"),
+        f"governs `CAASPP Test Administrator` at `{SCHOOL_1}`; it is the account's last role, "
+        "so the account is left without roles, and no one but its owner acts on it (to remove "
+        "the account, delete it instead while it holds this role)",
+        None, None, None,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(GRANT_TEXTS), ids=list(GRANT_TEXTS))
+def test_texts_of_each_grant_and_account_answer(case: str) -> None:
+    """G1–G11, R2, R5–R7, E3, E4, E8: each branch of the grant and account checks answers with
+    its own rules and texts; another account's roles are named to the principal only where
+    it covers them (G8), and `explain` adds the audit detail."""
+    directory, who, action, resource, allowed, rules, reason, fix, audit_reason, audit_fix = (
+        GRANT_TEXTS[case]
+    )
+    decision = ask(directory, who, action, resource)
+    assert (decision.allowed, decision.rules) == (allowed, rules)
+    assert (decision.reason, decision.fix) == (reason, fix)
+    audit = _explain(directory, who, action, resource)
+    assert (audit.allowed, audit.rules) == (allowed, rules)
+    assert audit.reason == (reason if audit_reason is None else audit_reason)
+    assert audit.fix == (fix if audit_reason is None else audit_fix)
