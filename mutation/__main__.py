@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--count", action="store_true", help="count the mutants and stop")
     parser.add_argument(
+        "--report",
+        action="store_true",
+        help="run nothing: tally the recorded outcomes (a mutant never run counts as not run)",
+    )
+    parser.add_argument(
         "--survivors",
         action="store_true",
         help="run again only the mutants that survived the last recorded run",
@@ -99,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.count:
         print(f"total: {sum(len(m) for m in all_mutants.values())} mutants")
         return 0
+    if args.report:
+        return _report_recorded(names, all_mutants, targets, explained, stored)
     os.nice(args.nice)
     problems = 0
     rows = []
@@ -176,6 +183,27 @@ def _run_module(
     return _tally(name, mutants, last, explained)
 
 
+def _report_recorded(
+    names: list[str],
+    all_mutants: dict[str, list[Mutant]],
+    targets: dict[str, list[str]],
+    explained: dict[str, dict[str, str]],
+    stored: dict[str, dict[str, object]],
+) -> int:
+    problems = 0
+    rows = []
+    for name in names:
+        digest = _digest(module_path(name, ROOT).read_text("utf-8"), targets[name])
+        record = stored.get(name, {})
+        outcomes = record.get("outcomes") if record.get("digest") == digest else None
+        last: dict[str, str] = dict(outcomes) if isinstance(outcomes, dict) else {}
+        row, bad = _tally(name, all_mutants[name], last, explained.get(name, {}))
+        problems += bad
+        rows.append(row)
+    _report(rows)
+    return 1 if problems else 0
+
+
 def _digest(source: str, tests: list[str]) -> str:
     text = source + "\n".join(tests)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -199,6 +227,7 @@ def _tally(
             print(f"  listed as equivalent but killed: {_where(mutant)}")
             problems += 1
         elif status == "survived":
+            print(f"  survived, unexplained: {_where(mutant)}")
             problems += 1
         counts[status] += 1
     for key in sorted(set(explained) - keys):
