@@ -66,6 +66,14 @@ def _explain(
     return explain(request.user, request.action, request.resource)
 
 
+def _can(directory: Directory, principal: str, action: str, resource: dict[str, Any]) -> bool:
+    """`can` on one request in the request format (its quick checks, where an action has one)."""
+    request = Request.from_json(
+        {"principal": principal, "action": action, "resource": resource}, directory
+    )
+    return can(request.user, request.action, request.resource)
+
+
 def _student(ssid: str) -> dict[str, Any]:
     return {"student": ssid}
 
@@ -1653,11 +1661,13 @@ _ALLOWED = {
 @pytest.mark.parametrize("case", list(TEXTS), ids=list(TEXTS))
 def test_texts_of_each_answer(case: str) -> None:
     """V1–V7, T1–T3, O4, E1: each branch of each check answers with its own rules and texts;
-    the principal's text names only what it may see, and `explain` adds the audit detail."""
+    the principal's text names only what it may see, `explain` adds the audit detail, and
+    `can` (through the quick checks) gives the same answer."""
     who, action, resource, rules, reason, fix, audit_reason, audit_fix = TEXTS[case]
     decision = ask(D, who, action, resource)
     assert (decision.rules, decision.reason, decision.fix) == (rules, reason, fix)
     assert decision.allowed is (case in _ALLOWED or "allowed" in case)
+    assert _can(D, who, action, resource) is decision.allowed
     audit = _explain(D, who, action, resource)
     assert (audit.allowed, audit.rules) == (decision.allowed, rules)
     assert audit.reason == (reason if audit_reason is None else audit_reason)
@@ -1974,6 +1984,7 @@ def test_texts_of_each_grant_and_account_answer(case: str) -> None:
     decision = ask(directory, who, action, resource)
     assert (decision.allowed, decision.rules) == (allowed, rules)
     assert (decision.reason, decision.fix) == (reason, fix)
+    assert _can(directory, who, action, resource) is allowed
     audit = _explain(directory, who, action, resource)
     assert (audit.allowed, audit.rules) == (allowed, rules)
     assert audit.reason == (reason if audit_reason is None else audit_reason)
