@@ -1989,3 +1989,23 @@ def test_texts_of_each_grant_and_account_answer(case: str) -> None:
     assert (audit.allowed, audit.rules) == (allowed, rules)
     assert audit.reason == (reason if audit_reason is None else audit_reason)
     assert audit.fix == (fix if audit_reason is None else audit_fix)
+
+
+def test_t1_a_school_at_a_code_ending_in_seven_zeros_is_a_test_site_for_can_too() -> None:
+    """T1, O2, O3: a school the directory places explicitly (`level: school`) at a code ending
+    in seven zeros is a test site: `can`'s quick check allows administering there, as `decide`
+    does, and still denies it at a real LEA."""
+    odd = "19647340000000"
+    d = build(
+        acct("ta@d.org", "CAASPP Test Administrator", odd),
+        acct("lc@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        orgs=[
+            {"cds": LEA, "name": "Example Unified"},
+            {"cds": odd, "name": "District Program", "level": "school", "lea": LEA},
+        ],
+    )
+    for who in ("ta@d.org", "lc@d.org"):
+        _expect(ask(d, who, "administer_summative", _org(odd)), True, "T1")
+        assert _can(d, who, "administer_summative", _org(odd))
+    assert not _can(d, "lc@d.org", "administer_summative", _org(LEA))
+    _expect(ask(d, "lc@d.org", "administer_summative", _org(LEA)), False, "T1")
