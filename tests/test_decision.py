@@ -2009,3 +2009,41 @@ def test_t1_a_school_at_a_code_ending_in_seven_zeros_is_a_test_site_for_can_too(
         assert _can(d, who, "administer_summative", _org(odd))
     assert not _can(d, "lc@d.org", "administer_summative", _org(LEA))
     _expect(ask(d, "lc@d.org", "administer_summative", _org(LEA)), False, "T1")
+
+
+def test_actions_on_each_resource_kind() -> None:
+    """Each resource kind is taken by exactly the actions of its rule in the policy table
+    (V1–V7, T1–T3, G7, G8, G6, U5, G9): the rows the strategies draw requests from."""
+    from caaspp_authz.accounts import Account
+    from caaspp_authz.decision import actions_on
+    from caaspp_authz.orgs import Organization
+    from caaspp_authz.resources import (
+        CustomGroup,
+        Grant,
+        GroupAssignment,
+        GroupKey,
+        ProgramScope,
+        Report,
+        ResourceLink,
+        ToolsForTeachers,
+    )
+
+    expected = {
+        Student: "view_student_results",
+        GroupKey: "create_group delete_group edit_group view_group",
+        GroupAssignment: "assign_group",
+        CustomGroup: "create_custom_group delete_custom_group edit_custom_group view_custom_group",
+        Report: "create_aggregate_report export_aggregate_report view_aggregate_report",
+        ResourceLink: "manage_resource_links",
+        ToolsForTeachers: "access_tools_for_teachers",
+        Account: "deactivate_account delete_account edit_account reactivate_account "
+        "reset_password",
+        Grant: "add_role remove_role",
+        Organization: "administer_alternate administer_elpac administer_interim "
+        "administer_practice administer_summative hand_score_interim manage_test_settings "
+        "upload_groups upload_users view_completion_status",
+        ProgramScope: "manage_test_settings view_completion_status",
+    }
+    for kind, actions in expected.items():
+        assert actions_on(kind) == {Action(a) for a in actions.split()}, kind
+    assert actions_on(Decision) == frozenset()

@@ -89,7 +89,12 @@ def test_copy_of_a_user_with_made_up_reach_is_denied(d: Directory) -> None:
     student = d.student(OTHER_LEA_STUDENT)
     assert student is not None
     assert not _agree(forged, V, student)
-    assert decide(forged, V, student).reason == "the user is not its directory's own"
+    denial = decide(forged, V, student)
+    assert (denial.rules, denial.reason, denial.fix) == (
+        (),
+        "the user is not its directory's own",
+        "take the user from `Directory.user(email)` of the directory decided on",
+    )
 
 
 def test_user_of_an_unknown_account_with_made_up_reach_is_denied(d: Directory) -> None:
