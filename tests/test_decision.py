@@ -1720,6 +1720,7 @@ def test_texts_of_a_resource_of_the_wrong_kind() -> None:
     assert student is not None
     sc1 = D.user("sc1@d.org")
     decision = decide(sc1, Action.VIEW_STUDENT_RESULTS, school)
+    assert decision.rules == ()
     assert decision.reason == "`view_student_results` acts on a Student, not on an Organization"
     settings = decide(sc1, Action.MANAGE_TEST_SETTINGS, student)
     assert settings.reason == (
@@ -2047,3 +2048,29 @@ def test_actions_on_each_resource_kind() -> None:
     for kind, actions in expected.items():
         assert actions_on(kind) == {Action(a) for a in actions.split()}, kind
     assert actions_on(Decision) == frozenset()
+
+
+def test_an_unknown_value_of_another_kind_is_denied_with_its_own_text() -> None:
+    """V1, G8: an unknown SSID or account reads as one the principal may not act on only for
+    an action that takes a student or an account; anything else unknown is denied with its
+    own rules, text and fix, whatever its kind."""
+    from caaspp_authz.resources import Unknown
+
+    sc1 = D.user("sc1@d.org")
+    student = decide(sc1, Action.VIEW_GROUP, Unknown("student", "9999999999", ("V3",), "fix"))
+    assert (student.rules, student.reason, student.fix) == (
+        ("V3",),
+        "unknown student `9999999999`",
+        "fix",
+    )
+    account = decide(sc1, Action.VIEW_STUDENT_RESULTS, Unknown("account", "n@d.org", ("E1",)))
+    assert (account.rules, account.reason, account.fix) == (
+        ("E1",),
+        "unknown account `n@d.org`",
+        None,
+    )
+    assert decide(sc1, Action.VIEW_STUDENT_RESULTS, Unknown("student", "9999999999")).rules == (
+        "V1",
+        "V2",
+    )
+    assert decide(sc1, Action.EDIT_ACCOUNT, Unknown("account", "n@d.org")).rules == ("G8",)
