@@ -1713,7 +1713,7 @@ def test_texts_of_values_the_request_format_cannot_name() -> None:
 
 def test_texts_of_a_resource_of_the_wrong_kind() -> None:
     """A resource of a kind the action does not take is denied naming both kinds, with the
-    article the kind's name takes, and nothing of its contents."""
+    article the kind's name takes (`an` before a vowel only), and nothing of its contents."""
     school = D.organization(SCHOOL_1)
     student = D.student(IN_GROUP)
     assert school is not None
@@ -1722,6 +1722,12 @@ def test_texts_of_a_resource_of_the_wrong_kind() -> None:
     decision = decide(sc1, Action.VIEW_STUDENT_RESULTS, school)
     assert decision.rules == ()
     assert decision.reason == "`view_student_results` acts on a Student, not on an Organization"
+
+    class Xylophone:
+        pass
+
+    odd = decide(sc1, Action.VIEW_STUDENT_RESULTS, Xylophone())
+    assert odd.reason == "`view_student_results` acts on a Student, not on a Xylophone"
     settings = decide(sc1, Action.MANAGE_TEST_SETTINGS, student)
     assert settings.reason == (
         "`manage_test_settings` acts on a Organization or ProgramScope, not on a Student"
