@@ -2080,3 +2080,86 @@ def test_an_unknown_value_of_another_kind_is_denied_with_its_own_text() -> None:
         "V2",
     )
     assert decide(sc1, Action.EDIT_ACCOUNT, Unknown("account", "n@d.org")).rules == ("G8",)
+
+
+def test_g3_governs_reaches_only_where_its_row_says() -> None:
+    """G3, G4, O4: a row held at an LEA for school roles (`schools`) reaches its schools, not
+    the LEA itself; a row for the LEA's own roles (`holder`) reaches the LEA, not its schools."""
+    lc = D.user("lc@d.org")
+    assert governs(lc, by_name("Site CAASPP Coordinator"), SCHOOL_1) is not None
+    assert governs(lc, by_name("Site CAASPP Coordinator"), LEA) is None
+    assert governs(lc, by_name("Educator—District"), LEA) is not None
+    assert governs(lc, by_name("Educator—District"), SCHOOL_1) is None
+
+
+def test_g1_a_superintendent_who_is_also_the_primary_coordinator_designates_a_primary() -> None:
+    """G1, R7: the superintendent's row grants a primary LEA coordinator even when the same
+    account's own coordinator row, which grants secondaries only, comes first."""
+    d = build(
+        acct("sup@d.org", "LEA CAASPP Coordinator", LEA, primary=True, superintendent_of=LEA)
+    )
+    power = governs(d.user("sup@d.org"), by_name("LEA CAASPP Coordinator"), LEA, primary=True)
+    assert power is not None
+    assert power.rule.grantor == "Superintendent"
+
+
+def test_g5_a_site_row_in_conflict_leaves_the_lea_row_to_govern() -> None:
+    """G5, G3: a site coordinator's row that G5 sets aside (the account holds the role at
+    another school) does not stop the same account's LEA coordinator row from granting it,
+    whatever order the account lists its roles in."""
+    d = build(
+        acct(
+            "both@d.org",
+            roles=[
+                ("Site CAASPP Coordinator", SCHOOL_1),
+                ("CAASPP Test Administrator", SCHOOL_2),
+                ("LEA CAASPP Coordinator", LEA),
+            ],
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "both@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    assert (decision.allowed, decision.rules) == (True, ("G3", "G6"))
+
+
+def test_g5_a_role_held_at_the_same_school_is_no_conflict() -> None:
+    """G5: a site coordinator that also holds a role at its own school grants that role there
+    (only the role held at a different site is a conflict)."""
+    d = build(
+        acct(
+            "sc@d.org",
+            roles=[("Site CAASPP Coordinator", SCHOOL_1), ("CAASPP Test Administrator", SCHOOL_1)],
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "sc@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    assert (decision.allowed, decision.rules) == (True, ("G3", "G6"))
+
+
+def test_g8_nothing_is_covered_for_an_unknown_user_or_organization() -> None:
+    """G8, fail closed: a user without an account covers nothing, and an assignment at an
+    organization the directory lacks is covered by no one."""
+    from caaspp_authz.accounts import Assignment
+    from caaspp_authz.decision import covers
+
+    held = Assignment(by_name("CAASPP Test Administrator"), CDSCode(SCHOOL_1))
+    assert covers(D.user("lc@d.org"), held)
+    assert not covers(D.user("nobody@d.org"), held)
+    nowhere = Assignment(by_name("CAASPP Test Administrator"), CDSCode("19647339999999"))
+    assert not covers(D.user("lc@d.org"), nowhere)
+    assert not covers(D.user("sup@d.org"), nowhere)
+
+
+def test_g8_a_primary_coordinators_own_primary_is_not_covered_by_its_secondary_row() -> None:
+    """G8 (a), R7, E4: covering a primary assignment needs a row that may grant a primary; the
+    primary LEA coordinator's own row grants secondaries only, so granting itself a second role
+    at its LEA under one-role-per-email names its held role as any uncovered one is named."""
+    decision = ask(D, "lc@d.org", "add_role", grant("lc@d.org", "Educator—District", LEA))
+    assert (decision.rules, decision.reason) == (
+        ("E4",),
+        f"`lc@d.org` already holds another role at `{LEA}`",
+    )
