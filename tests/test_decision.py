@@ -2163,3 +2163,23 @@ def test_g8_a_primary_coordinators_own_primary_is_not_covered_by_its_secondary_r
         ("E4",),
         f"`lc@d.org` already holds another role at `{LEA}`",
     )
+
+
+def test_g8_an_account_value_the_directory_does_not_hold() -> None:
+    """G8: an account built in code that the directory does not hold is denied as one the
+    principal may not act on; `explain` says it is unknown."""
+    import attrs
+
+    from caaspp_authz.accounts import Email
+
+    held = D.account("ta1@d.org")
+    assert held is not None
+    gone = attrs.evolve(held, email=Email("gone@d.org"))
+    lc = D.user("lc@d.org")
+    decision = decide(lc, Action.EDIT_ACCOUNT, gone)
+    assert (decision.rules, decision.reason) == (
+        ("G8",),
+        "`lc@d.org` may not `edit_account` the account `gone@d.org`",
+    )
+    audit = explain(lc, Action.EDIT_ACCOUNT, gone)
+    assert (audit.reason, audit.fix) == ("unknown account `gone@d.org`", None)
