@@ -2183,3 +2183,15 @@ def test_g8_an_account_value_the_directory_does_not_hold() -> None:
     )
     audit = explain(lc, Action.EDIT_ACCOUNT, gone)
     assert (audit.reason, audit.fix) == ("unknown account `gone@d.org`", None)
+
+
+def test_g11_an_inactive_superintendents_account_names_g11() -> None:
+    """G8, G11, R6: acting on an inactive superintendent's account is denied with G11 beside
+    G8, as for any inactive account one may not act on."""
+    d = build(
+        acct("sup@d.org", superintendent_of=LEA, active=False),
+        acct("lc@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+    )
+    decision = ask(d, "lc@d.org", "reactivate_account", {"account": "sup@d.org"})
+    assert (decision.allowed, decision.rules) == (False, ("G8", "G11"))
+    assert decision.reason == "`lc@d.org` may not `reactivate_account` the account `sup@d.org`"
