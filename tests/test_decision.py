@@ -1443,10 +1443,6 @@ _ASSIGN_FIX = (
 )
 
 
-def _custom(owner: str, name: str, *members: str) -> dict[str, Any]:
-    return {"custom_group": {"owner": owner, "name": name, "students": list(members)}}
-
-
 def _assignment(name: str, to: str) -> dict[str, Any]:
     return {"group_assignment": {"group": key(name), "to": to}}
 
