@@ -2191,3 +2191,27 @@ def test_g11_an_inactive_superintendents_account_names_g11() -> None:
     decision = ask(d, "lc@d.org", "reactivate_account", {"account": "sup@d.org"})
     assert (decision.allowed, decision.rules) == (False, ("G8", "G11"))
     assert decision.reason == "`lc@d.org` may not `reactivate_account` the account `sup@d.org`"
+
+
+def test_g5_denial_names_the_other_site_not_the_school_granted_at() -> None:
+    """G5: a site coordinator holding the role both at its school and at another is told of
+    the other site, the one that makes the conflict."""
+    d = build(
+        acct(
+            "sc@d.org",
+            roles=[
+                ("Site CAASPP Coordinator", SCHOOL_1),
+                ("CAASPP Test Administrator", SCHOOL_1),
+                ("CAASPP Test Administrator", SCHOOL_2),
+            ],
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "sc@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    assert (decision.rules, decision.reason) == (
+        ("G5",),
+        f"`sc@d.org` holds `CAASPP Test Administrator` at `{SCHOOL_2}`: a site coordinator may "
+        "not grant a role its own account holds at a different site",
+    )
