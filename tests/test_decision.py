@@ -2210,8 +2210,29 @@ def test_g5_denial_names_the_other_site_not_the_school_granted_at() -> None:
     decision = ask(
         d, "sc@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
     )
-    assert (decision.rules, decision.reason) == (
+    assert (decision.rules, decision.reason, decision.fix) == (
         ("G5",),
         f"`sc@d.org` holds `CAASPP Test Administrator` at `{SCHOOL_2}`: a site coordinator may "
         "not grant a role its own account holds at a different site",
+        "ask the LEA coordinator to grant it",
+    )
+
+
+def test_g5_is_not_named_where_no_site_row_grants_the_role() -> None:
+    """G3, G5: holding a role at another site is G5's reason only for a site coordinator whose
+    row grants that role; a site coordinator of the other program is denied as any user
+    without a grant row is (G3)."""
+    d = build(
+        acct(
+            "se@d.org",
+            roles=[("Site ELPAC Coordinator", SCHOOL_1), ("CAASPP Test Administrator", SCHOOL_2)],
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "se@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    assert decision.rules == ("G3", "G1", "G2", "G5", "G6")
+    assert (
+        decision.reason == f"`se@d.org` may not grant `CAASPP Test Administrator` at `{SCHOOL_1}`"
     )
