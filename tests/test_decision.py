@@ -2236,3 +2236,21 @@ def test_g5_is_not_named_where_no_site_row_grants_the_role() -> None:
     assert (
         decision.reason == f"`se@d.org` may not grant `CAASPP Test Administrator` at `{SCHOOL_1}`"
     )
+
+
+def test_r7_a_primary_granted_beside_another_role_is_no_promotion() -> None:
+    """R7, G1: granting a primary to an account that holds another role there is a grant, not
+    the promotion of a secondary (only a secondary of the same role at the same place is)."""
+    d = build(
+        acct("sup@d.org", superintendent_of=LEA),
+        acct("ed@d.org", "Educator—District", LEA),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "sup@d.org", "add_role", grant("ed@d.org", "LEA CAASPP Coordinator", LEA, primary=True)
+    )
+    assert (decision.allowed, decision.rules, decision.reason) == (
+        True,
+        ("G1", "G6"),
+        f"may grant `LEA CAASPP Coordinator` at `{LEA}`",
+    )
