@@ -2254,3 +2254,18 @@ def test_r7_a_primary_granted_beside_another_role_is_no_promotion() -> None:
         ("G1", "G6"),
         f"may grant `LEA CAASPP Coordinator` at `{LEA}`",
     )
+
+
+def test_g6_a_primary_coordinator_may_not_remove_its_own_primary_role() -> None:
+    """G6, R7, G1: removing a role needs the power to grant it as held; the primary LEA
+    coordinator grants secondaries only, so its own primary role is removed by the
+    superintendent, not by itself."""
+    decision = ask(D, "lc@d.org", "remove_role", grant("lc@d.org", "LEA CAASPP Coordinator", LEA))
+    assert (decision.allowed, decision.rules, decision.reason, decision.fix) == (
+        False,
+        ("G6",),
+        f"`lc@d.org` does not govern `LEA CAASPP Coordinator` at `{LEA}`",
+        "ask whoever may grant that role there",
+    )
+    removal = ask(D, "sup@d.org", "remove_role", grant("lc@d.org", "LEA CAASPP Coordinator", LEA))
+    assert removal.allowed
