@@ -1612,6 +1612,18 @@ TEXTS: dict[str, tuple[Any, ...]] = {
         f"`ta1@d.org` holds no administer_summative over `{SCHOOL_2}`",
         f"needs a role carrying administer_summative at {_AT_SCHOOL_2}", None, None,
     ),
+    "T3 hand scoring allowed": (
+        "ta1@d.org", "hand_score_interim", _org(SCHOOL_1), ("T3", "O4"),
+        "holds hand_score_interim over the organization", None, None, None,
+    ),
+    "G9 upload users allowed": (
+        "sc1@d.org", "upload_users", _org(SCHOOL_1), ("G9", "O4"),
+        "holds upload_users over the organization", None, None, None,
+    ),
+    "U5 upload groups allowed": (
+        "sc1@d.org", "upload_groups", _org(SCHOOL_1), ("U5", "V3", "O4"),
+        "holds GROUP_ADMIN over the organization", None, None, None,
+    ),
     "T2 per program": (
         "se1@d.org", "manage_test_settings", {"organization": SCHOOL_1, "program": "ELPAC"},
         ("T2", "O4"), "holds manage_test_settings:ELPAC over the organization", None, None, None,
@@ -1656,7 +1668,7 @@ _ALLOWED = {
 
 @pytest.mark.parametrize("case", list(TEXTS), ids=list(TEXTS))
 def test_texts_of_each_answer(case: str) -> None:
-    """V1–V7, T1–T3, O4, E1: each branch of each check answers with its own rules and texts;
+    """V1–V7, T1–T3, G9, U5, O4, E1: each branch of each check answers with its own rules and texts;
     the principal's text names only what it may see, `explain` adds the audit detail, and
     `can` (through the quick checks) gives the same answer."""
     who, action, resource, rules, reason, fix, audit_reason, audit_fix = TEXTS[case]
