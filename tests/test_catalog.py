@@ -394,3 +394,23 @@ def test_e4_highest_of_one_and_of_duplicates() -> None:
     """E4: the highest of one role, even listed twice, is that role; of none, None."""
     assert highest([by_name(TA), by_name(TA)]) == by_name(TA)
     assert highest([]) is None
+
+
+def test_r2_g3_t1_t3_values_of_levels_reaches_and_capabilities() -> None:
+    """R2, G3, T1–T3: the values the catalog's levels, grant reaches and capabilities carry,
+    which denials, scope keys and the grant matrix's text show (`it is a lea role`,
+    `holds upload_users over ...`)."""
+    from caaspp_authz.catalog import RoleLevel
+
+    assert {level.name: level.value for level in RoleLevel} == {
+        "LEA": "lea",
+        "SCHOOL": "school",
+        "ANY": "any",
+    }
+    assert {where.name: where.value for where in Where} == {
+        "HOLDER": "the grantor's own organization",
+        "SCHOOLS": "any school in the grantor's LEA",
+        "HOLDER_OR_SCHOOLS": "the grantor's LEA or any school in it",
+    }
+    assert {c.name: c.value for c in C} == {c.name: c.name.lower() for c in C}
+    assert len(C) == 10

@@ -66,6 +66,14 @@ def _explain(
     return explain(request.user, request.action, request.resource)
 
 
+def _can(directory: Directory, principal: str, action: str, resource: dict[str, Any]) -> bool:
+    """`can` on one request in the request format (its quick checks, where an action has one)."""
+    request = Request.from_json(
+        {"principal": principal, "action": action, "resource": resource}, directory
+    )
+    return can(request.user, request.action, request.resource)
+
+
 def _student(ssid: str) -> dict[str, Any]:
     return {"student": ssid}
 
@@ -1363,6 +1371,42 @@ def test_g10_names_the_fewest_forms_that_would_do() -> None:
     assert elpac.fix == "put these forms on file: ELPAC affidavit"
 
 
+def test_g10_text_of_one_role_with_two_forms_missing() -> None:
+    """G10: one role not in force is named with its organization and every missing form of its
+    program, in order, joined by commas; the fix puts those forms on file."""
+    d = build(acct("one@d.org", "Site CAASPP Coordinator", SCHOOL_1, forms={}))
+    decision = ask(d, "one@d.org", "administer_summative", _org(SCHOOL_1))
+    assert decision.rules == ("T1", "G10")
+    assert decision.reason == (
+        f"`Site CAASPP Coordinator` at `{SCHOOL_1}`, held by `one@d.org`, would allow it but is "
+        "not in force until these forms are on file: CAASPP affidavit, CAASPP agreement"
+    )
+    assert decision.fix == "put these forms on file: CAASPP affidavit, CAASPP agreement"
+
+
+def test_g10_text_of_two_roles_needed_together() -> None:
+    """G10: when only two roles together would allow it, both are named (with "and", "are")
+    and their programs' forms are listed one program after the other."""
+    d = build(
+        acct(
+            "two@d.org",
+            roles=[("Site CAASPP Coordinator", SCHOOL_1), ("Site ELPAC Coordinator", SCHOOL_2)],
+            forms={},
+        ),
+        rule_set="multi-role",
+    )
+    report = {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}}
+    decision = ask(d, "two@d.org", "create_aggregate_report", report)
+    forms = "CAASPP affidavit, CAASPP agreement; ELPAC affidavit, ELPAC agreement"
+    assert decision.rules == ("V5", "G10")
+    assert decision.reason == (
+        f"`Site CAASPP Coordinator` at `{SCHOOL_1}` and `Site ELPAC Coordinator` at "
+        f"`{SCHOOL_2}`, held by `two@d.org`, would allow it but are not in force until these "
+        f"forms are on file: {forms}"
+    )
+    assert decision.fix == f"put these forms on file: {forms}"
+
+
 def test_e7_each_programs_coordinator_grants_its_role_to_a_shared_coordinator() -> None:
     """E7, G3: under multi-role the LEA CAASPP and LEA ELPAC coordinators each grant their
     program's site coordinator role to the person who holds the other one at that school."""
@@ -1378,3 +1422,862 @@ def test_e7_each_programs_coordinator_grants_its_role_to_a_shared_coordinator() 
     remove_elpac = grant("both@d.org", "Site ELPAC Coordinator", SCHOOL_1)
     _expect(ask(d, "le@d.org", "remove_role", remove_elpac), True, "G6")
     _expect(ask(d, "lc@d.org", "remove_role", remove_elpac), False, "G6")
+
+
+# --- the exact texts of each check's answers (V1–V7, T1–T3, O4, E1) -----------------------------
+
+_GROUP_1 = f"`Period 1` (2026) at `{SCHOOL_1}`"
+_AT_SCHOOL_1 = f"`{SCHOOL_1}` (or its LEA `{LEA}`)"
+_AT_SCHOOL_2 = f"`{SCHOOL_2}` (or its LEA `{LEA}`)"
+_STUDENT_FIX = (
+    "needs PII over the school where the student's results were earned, or a group assigned "
+    "to you that holds the student and PII_GROUP there"
+)
+_CUSTOM_FIX = (
+    "a custom group takes students from your assigned groups only (of 200 or fewer students "
+    "where your role limits it)"
+)
+_ASSIGN_FIX = (
+    "assign a group only to a user with a role carrying PII_GROUP or PII at its school "
+    f"{_AT_SCHOOL_1}"
+)
+
+
+def _assignment(name: str, to: str) -> dict[str, Any]:
+    return {"group_assignment": {"group": key(name), "to": to}}
+
+
+# (principal, action, resource, rules, reason, fix, audit reason, audit fix); the audit texts
+# are those of `explain`, `None` where they are the principal's own.
+TEXTS: dict[str, tuple[Any, ...]] = {
+    "V1 allowed by PII": (
+        "sc1@d.org", "view_student_results", _student(IN_GROUP), ("V1", "P2", "O4"),
+        "holds PII over the school where the result was earned", None, None, None,
+    ),
+    "V2 allowed by an assigned group": (
+        "ta1@d.org", "view_student_results", _student(IN_GROUP), ("V1", "V2", "P2", "O4"),
+        "the student is in a group assigned to the user, who holds PII_GROUP over the school",
+        None, None, None,
+    ),
+    "V1 denied, the school named for audit only": (
+        "sc1@d.org", "view_student_results", _student(AT_SCHOOL_2), ("V1", "V2"),
+        f"`sc1@d.org` may not view the results of student `{AT_SCHOOL_2}`", _STUDENT_FIX,
+        f"`sc1@d.org` holds no PII over school `{SCHOOL_2}` and no assigned group with student "
+        f"`{AT_SCHOOL_2}` under PII_GROUP",
+        f"needs PII at school {_AT_SCHOOL_2}, or a group assigned to you that holds student "
+        f"`{AT_SCHOOL_2}` and PII_GROUP there",
+    ),
+    "V1 an unknown SSID reads as a denied one": (
+        "sc1@d.org", "view_student_results", _student("9999999999"), ("V1", "V2"),
+        "`sc1@d.org` may not view the results of student `9999999999`", _STUDENT_FIX,
+        "unknown student `9999999999`", None,
+    ),
+    "V3 GROUP_ADMIN sees a group": (
+        "sc1@d.org", "view_group", {"group": key("Period 1")}, ("V3", "P2", "O4"),
+        "holds GROUP_ADMIN over the group's school", None, None, None,
+    ),
+    "V3 an assigned group with PII_GROUP": (
+        "ta1@d.org", "view_group", {"group": key("Period 1")}, ("V3", "V2"),
+        "the group is assigned to the user, who holds PII_GROUP there", None, None, None,
+    ),
+    "V3 a group not seen reads the same as a missing one": (
+        "sc2@d.org", "view_group", {"group": key("Period 1")}, ("V3",),
+        f"`sc2@d.org` may not see group {_GROUP_1}",
+        f"needs GROUP_ADMIN or PII at {_AT_SCHOOL_1}, or the group assigned to you with "
+        "PII_GROUP there",
+        None, None,
+    ),
+    "V3 a missing group, for audit": (
+        "ta2@d.org", "view_group", {"group": key("Period 1", SCHOOL_2)}, ("V3",),
+        f"`ta2@d.org` may not see group `Period 1` (2026) at `{SCHOOL_2}`",
+        f"needs GROUP_ADMIN or PII at {_AT_SCHOOL_2}, or the group assigned to you with "
+        "PII_GROUP there",
+        f"there is no group `Period 1` (2026) at `{SCHOOL_2}`", None,
+    ),
+    "V3 a missing group, told to GROUP_ADMIN": (
+        "sc1@d.org", "view_group", {"group": key("Nope")}, ("V3",),
+        f"there is no group `Nope` (2026) at `{SCHOOL_1}`", None, None, None,
+    ),
+    "V3 create": (
+        "sc1@d.org", "create_group", {"group": key("New")}, ("V3", "P2", "O4"),
+        "holds GROUP_ADMIN over the group's school", None, None, None,
+    ),
+    "V3 create an existing group": (
+        "sc1@d.org", "create_group", {"group": key("Period 1")}, ("V3",),
+        f"group {_GROUP_1} already exists", "edit the existing group", None, None,
+    ),
+    "V3 edit a missing group": (
+        "sc1@d.org", "edit_group", {"group": key("Nope")}, ("V3",),
+        f"there is no group `Nope` (2026) at `{SCHOOL_1}`", None, None, None,
+    ),
+    "V3 edit without GROUP_ADMIN": (
+        "ta1@d.org", "edit_group", {"group": key("Period 1")}, ("V3",),
+        f"`ta1@d.org` holds no GROUP_ADMIN over `{SCHOOL_1}`",
+        f"needs a role carrying GROUP_ADMIN at {_AT_SCHOOL_1}", None, None,
+    ),
+    "V3 a group at an LEA": (
+        "lc@d.org", "create_group", {"group": key("New", LEA)}, ("V3",),
+        f"`{LEA}` is not a school: a group belongs to a school", None, None, None,
+    ),
+    "V3 assign": (
+        "sc1@d.org", "assign_group", _assignment("Period 1", "ta1@d.org"), ("V3", "P2", "O4"),
+        "holds GROUP_ADMIN over the school; the assignee holds a role the group opens to",
+        None, None, None,
+    ),
+    "V3 assign to a user it opens nothing to": (
+        "sc1@d.org", "assign_group", _assignment("Period 1", "tft@d.org"), ("V3",),
+        "the group would open nothing to `tft@d.org`", _ASSIGN_FIX,
+        "the group would open nothing to `tft@d.org`: it holds no role carrying PII_GROUP or "
+        f"PII over `{SCHOOL_1}`",
+        _ASSIGN_FIX,
+    ),
+    "V3 assign to an unknown account": (
+        "sc1@d.org", "assign_group", _assignment("Period 1", "nobody@d.org"), ("V3",),
+        "the group would open nothing to `nobody@d.org`", _ASSIGN_FIX,
+        "unknown account `nobody@d.org`", _ASSIGN_FIX,
+    ),
+    "V4 view an own custom group": (
+        "ta1@d.org", "view_custom_group", _custom("ta1@d.org", "Readers"), ("V4", "P2"),
+        "the user's own custom group, from its assigned groups", None, None, None,
+    ),
+    "V4 another's custom group": (
+        "te1@d.org", "view_custom_group", _custom("ta1@d.org", "Readers"), ("V4",),
+        "custom groups are seen and changed by their owner only", None, None, None,
+    ),
+    "V4 without PII_GROUP": (
+        "tft@d.org", "create_custom_group", _custom("tft@d.org", "N", IN_GROUP), ("V4", "P2"),
+        "`tft@d.org` holds no PII_GROUP", "needs PII_GROUP", None, None,
+    ),
+    "V4 create an existing custom group": (
+        "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "Readers", IN_GROUP), ("V4",),
+        "custom group `Readers` already exists", None, None, None,
+    ),
+    "V4 edit a missing custom group": (
+        "ta1@d.org", "edit_custom_group", _custom("ta1@d.org", "Nope", IN_GROUP), ("V4",),
+        "there is no custom group `Nope`", None, None, None,
+    ),
+    "V4 a student of no assigned group": (
+        "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "N", NOT_IN_GROUP),
+        ("V4", "V1"),
+        f"student `{NOT_IN_GROUP}` is not in a group assigned to `ta1@d.org` that may be a "
+        "source of custom groups",
+        _CUSTOM_FIX, None, None,
+    ),
+    "V4 an unknown student, for audit": (
+        "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "N", "9999999999"),
+        ("V4", "V1"),
+        "student `9999999999` is not in a group assigned to `ta1@d.org` that may be a source "
+        "of custom groups",
+        _CUSTOM_FIX, "unknown student `9999999999`", _CUSTOM_FIX,
+    ),
+    "V4 create": (
+        "ta1@d.org", "create_custom_group", _custom("ta1@d.org", "N", IN_GROUP), ("V4", "P2"),
+        "the user's own custom group, from its assigned groups", None, None, None,
+    ),
+    "V4 delete needs ownership only": (
+        "ta1@d.org", "delete_custom_group", _custom("ta1@d.org", "Readers"), ("V4", "G11"),
+        "the user's own custom group: deleting needs ownership", None, None, None,
+    ),
+    "V5 allowed": (
+        "lc@d.org", "create_aggregate_report", {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}},
+        ("V5", "P2", "O4"),
+        "holds CUSTOM_AGGREGATE_REPORTER over every organization of the report", None, None, None,
+    ),
+    "V5 one organization not covered": (
+        "sc1@d.org", "create_aggregate_report", {"report": {"organizations": [SCHOOL_1, SCHOOL_2]}},
+        ("V5",),
+        f"`sc1@d.org` holds no CUSTOM_AGGREGATE_REPORTER over `{SCHOOL_2}`",
+        f"needs a role carrying CUSTOM_AGGREGATE_REPORTER at {_AT_SCHOOL_2}", None, None,
+    ),
+    "V5 an LEA is named alone": (
+        "sc1@d.org", "create_aggregate_report", {"report": {"organizations": [LEA]}}, ("V5",),
+        f"`sc1@d.org` holds no CUSTOM_AGGREGATE_REPORTER over `{LEA}`",
+        f"needs a role carrying CUSTOM_AGGREGATE_REPORTER at `{LEA}`", None, None,
+    ),
+    "V5 no organization": (
+        "lc@d.org", "create_aggregate_report", {"report": {"organizations": []}}, ("V5",),
+        "the report names no organization", None, None, None,
+    ),
+    "T1 allowed": (
+        "ta1@d.org", "administer_summative", _org(SCHOOL_1), ("T1", "O4"),
+        "holds administer_summative over the organization", None, None, None,
+    ),
+    "T1 an LEA is not a test site": (
+        "lc@d.org", "administer_summative", _org(LEA), ("T1",),
+        f"`{LEA}` is an LEA, not a test site: tests are given at its schools",
+        "ask about a school of the LEA (a role held at the LEA reaches each of them)", None, None,
+    ),
+    "T1 denied": (
+        "ta1@d.org", "administer_summative", _org(SCHOOL_2), ("T1",),
+        f"`ta1@d.org` holds no administer_summative over `{SCHOOL_2}`",
+        f"needs a role carrying administer_summative at {_AT_SCHOOL_2}", None, None,
+    ),
+    "T3 hand scoring allowed": (
+        "ta1@d.org", "hand_score_interim", _org(SCHOOL_1), ("T3", "O4"),
+        "holds hand_score_interim over the organization", None, None, None,
+    ),
+    "G9 upload users allowed": (
+        "sc1@d.org", "upload_users", _org(SCHOOL_1), ("G9", "O4"),
+        "holds upload_users over the organization", None, None, None,
+    ),
+    "U5 upload groups allowed": (
+        "sc1@d.org", "upload_groups", _org(SCHOOL_1), ("U5", "V3", "O4"),
+        "holds GROUP_ADMIN over the organization", None, None, None,
+    ),
+    "T2 per program": (
+        "se1@d.org", "manage_test_settings", {"organization": SCHOOL_1, "program": "ELPAC"},
+        ("T2", "O4"), "holds manage_test_settings:ELPAC over the organization", None, None, None,
+    ),
+    "T3 interim": (
+        "sc1@d.org", "view_completion_status",
+        {"organization": SCHOOL_1, "program": "CAASPP", "assessment": "interim"}, ("T3", "O4"),
+        "holds view_interim_completion_status:CAASPP over the organization", None, None, None,
+    ),
+    "V6 allowed": (
+        "lc@d.org", "manage_resource_links", {"resource_link": {"organization": LEA}},
+        ("V6", "P2", "O4"), "holds INSTRUCTIONAL_RESOURCE_ADMIN over the organization",
+        None, None, None,
+    ),
+    "V7 allowed": (
+        "tft@d.org", "access_tools_for_teachers", {"tools_for_teachers": True}, ("V7", "P2"),
+        "holds DL_END_USER", None, None, None,
+    ),
+    "V7 denied": (
+        "sup@d.org", "access_tools_for_teachers", {"tools_for_teachers": True}, ("V7", "P2"),
+        "`sup@d.org` holds no DL_END_USER", "needs a role carrying DL_END_USER", None, None,
+    ),
+    "E1 no account": (
+        "nobody@d.org", "administer_summative", _org(SCHOOL_1), ("E1",),
+        "there is no account `nobody@d.org`", None, None, None,
+    ),
+}  # fmt: skip
+
+
+_ALLOWED = {
+    "V3 GROUP_ADMIN sees a group",
+    "V3 an assigned group with PII_GROUP",
+    "V3 create",
+    "V3 assign",
+    "V4 view an own custom group",
+    "V4 create",
+    "V4 delete needs ownership only",
+    "T2 per program",
+    "T3 interim",
+}
+
+
+@pytest.mark.parametrize("case", list(TEXTS), ids=list(TEXTS))
+def test_texts_of_each_answer(case: str) -> None:
+    """V1–V7, T1–T3, G9, U5, O4, E1: each branch of each check answers with its own rules and texts;
+    the principal's text names only what it may see, `explain` adds the audit detail, and
+    `can` (through the quick checks) gives the same answer."""
+    who, action, resource, rules, reason, fix, audit_reason, audit_fix = TEXTS[case]
+    decision = ask(D, who, action, resource)
+    assert (decision.rules, decision.reason, decision.fix) == (rules, reason, fix)
+    assert decision.allowed is (case in _ALLOWED or "allowed" in case)
+    assert _can(D, who, action, resource) is decision.allowed
+    audit = _explain(D, who, action, resource)
+    assert (audit.allowed, audit.rules) == (decision.allowed, rules)
+    assert audit.reason == (reason if audit_reason is None else audit_reason)
+    assert audit.fix == (fix if audit_reason is None else audit_fix)
+
+
+def test_texts_of_values_the_request_format_cannot_name() -> None:
+    """O4, T1, T2, V3, V5, G11: an organization or school the directory lacks, built in code, is
+    denied by name; `assessment: interim` is not a scope of test settings; an inactive account
+    is told how it is reactivated."""
+    from caaspp_authz.orgs import Level, Organization
+    from caaspp_authz.resources import Assessment, GroupKey, ProgramScope, Report
+
+    missing = CDSCode("19647339999999")
+    nowhere = Organization(missing, "Nowhere", Level.SCHOOL, CDSCode(LEA))
+    ta1 = D.user("ta1@d.org")
+    administer = decide(ta1, Action.ADMINISTER_SUMMATIVE, nowhere)
+    assert (administer.rules, administer.reason) == (("T1",), f"unknown organization `{missing}`")
+    report = decide(D.user("lc@d.org"), Action.CREATE_AGGREGATE_REPORT, Report((missing,)))
+    assert (report.rules, report.reason) == (("V5",), f"unknown organization `{missing}`")
+    group = decide(ta1, Action.VIEW_GROUP, GroupKey(missing, 2026, "P"))
+    assert group.fix == (
+        f"needs GROUP_ADMIN or PII at `{missing}`, or the group assigned to you with PII_GROUP "
+        "there"
+    )
+    edit = decide(D.user("sc1@d.org"), Action.EDIT_GROUP, GroupKey(missing, 2026, "P"))
+    assert (edit.rules, edit.reason) == (("V3",), f"unknown school `{missing}`")
+    school = D.organization(SCHOOL_1)
+    assert school is not None
+    interim = ProgramScope(school, assessment=Assessment.INTERIM)
+    settings = decide(D.user("sc1@d.org"), Action.MANAGE_TEST_SETTINGS, interim)
+    assert (settings.rules, settings.reason) == (
+        ("T2",),
+        "`manage_test_settings` does not take `assessment: interim`",
+    )
+    inactive = decide(INACTIVE.user("old@d.org"), Action.ADMINISTER_SUMMATIVE, school)
+    assert (inactive.rules, inactive.reason, inactive.fix) == (
+        ("G11",),
+        "`old@d.org` is inactive and may do nothing",
+        "reactivate the account: a password reset, a role granted one by one, or an upload",
+    )
+
+
+def test_texts_of_a_resource_of_the_wrong_kind() -> None:
+    """A resource of a kind the action does not take is denied naming both kinds, with the
+    article the kind's name takes (`an` before a vowel only), and nothing of its contents."""
+    school = D.organization(SCHOOL_1)
+    student = D.student(IN_GROUP)
+    assert school is not None
+    assert student is not None
+    sc1 = D.user("sc1@d.org")
+    decision = decide(sc1, Action.VIEW_STUDENT_RESULTS, school)
+    assert decision.rules == ()
+    assert decision.reason == "`view_student_results` acts on a Student, not on an Organization"
+
+    class Xylophone:
+        pass
+
+    odd = decide(sc1, Action.VIEW_STUDENT_RESULTS, Xylophone())
+    assert odd.reason == "`view_student_results` acts on a Student, not on a Xylophone"
+    settings = decide(sc1, Action.MANAGE_TEST_SETTINGS, student)
+    assert settings.reason == (
+        "`manage_test_settings` acts on a Organization or ProgramScope, not on a Student"
+    )
+
+
+def test_an_action_given_as_text_is_a_programming_error() -> None:
+    """An action that is not an `Action` raises `TypeError` naming the member to use; `can`
+    and `decide` agree."""
+    sc1 = D.user("sc1@d.org")
+    school = D.organization(SCHOOL_1)
+    known = (
+        "the action must be `Action.VIEW_STUDENT_RESULTS`, not the string `view_student_results`"
+    )
+    unknown = (
+        "the action must be an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`, "
+        "not the string `fly`"
+    )
+    other = (
+        "the action must be an `Action(...)` member, such as `Action.VIEW_STUDENT_RESULTS`, "
+        "not a int"
+    )
+    for check in (can, decide):
+        with pytest.raises(TypeError) as raised:
+            check(sc1, "view_student_results", school)  # type: ignore[arg-type]
+        assert str(raised.value) == known
+        with pytest.raises(TypeError) as raised:
+            check(sc1, "fly", school)  # type: ignore[arg-type]
+        assert str(raised.value) == unknown
+        with pytest.raises(TypeError) as raised:
+            check(sc1, 7, school)  # type: ignore[arg-type]
+        assert str(raised.value) == other
+
+
+# --- the exact texts of the grant and account checks (G1–G11, R2, R5–R7, E3, E4, E8) -------------
+
+_PRIMARY = build(
+    acct("sup@d.org", superintendent_of=LEA), acct("lc2@d.org", "LEA CAASPP Coordinator", LEA)
+)
+_WHO_COVERS = (
+    "an account is acted on by whoever covers every role it holds: the superintendent or an "
+    "LEA coordinator of its LEA, a site coordinator for the school's staff, or whoever may grant "
+    "the role there (G8)"
+)
+_RESET_FIX = (
+    "a password reset needs covering one of the account's roles, or every one of them when the "
+    "account is inactive (G7, G8)"
+)
+_NOT_GRANTED = "ask a coordinator who may grant it there (see the grant matrix, G3)"
+
+
+def _may_not(who: str, action: str, email: str) -> str:
+    return f"`{who}` may not `{action}` the account `{email}`"
+
+
+# (directory, principal, action, resource, allowed, rules, reason, fix, audit reason, audit
+# fix): the audit texts are those of `explain`, `None` where they are the principal's own.
+GRANT_TEXTS: dict[str, tuple[Any, ...]] = {
+    "G7 own password": (
+        COVER, "ta1@d.org", "reset_password", {"account": "ta1@d.org"}, True, ("G7", "G8"),
+        "every active user may reset its own password", None, None, None,
+    ),
+    "G8 own demographics": (
+        COVER, "ta1@d.org", "edit_account", {"account": "ta1@d.org"}, True, ("G8",),
+        "every active user may edit its own demographics", None, None, None,
+    ),
+    "R6 the superintendent's own account": (
+        COVER, "sup@d.org", "deactivate_account", {"account": "sup@d.org"}, False, ("G8", "R6"),
+        f"`sup@d.org` is the superintendent of `{LEA}`, whose account no one else acts on",
+        None, None, None,
+    ),
+    "G8 a superintendent's account": (
+        COVER, "lc@d.org", "edit_account", {"account": "sup@d.org"}, False, ("G8",),
+        _may_not("lc@d.org", "edit_account", "sup@d.org"), _WHO_COVERS,
+        f"`sup@d.org` is the superintendent of `{LEA}`, whose account no one else acts on",
+        None,
+    ),
+    "G8 an account with no role": (
+        COVER, "lc@d.org", "edit_account", {"account": "norole@d.org"}, False, ("G8",),
+        _may_not("lc@d.org", "edit_account", "norole@d.org"), _WHO_COVERS,
+        "`norole@d.org` holds no role, so no one but its owner acts on it",
+        "grant the account a role (G11: as if the account were new)",
+    ),
+    "G8 G11 an inactive account with no role": (
+        COVER, "lc@d.org", "edit_account", {"account": "norole.old@d.org"}, False,
+        ("G8", "G11"), _may_not("lc@d.org", "edit_account", "norole.old@d.org"), _WHO_COVERS,
+        "`norole.old@d.org` holds no role, so no one but its owner acts on it",
+        "grant the account a role (G11: as if the account were new)",
+    ),
+    "G7 reset covering one role": (
+        COVER, "sc1@d.org", "reset_password", {"account": "te@d.org"}, True, ("G7", "G8"),
+        "covers a role of the active account; the owner gets a link", None, None, None,
+    ),
+    "G7 reset covering none": (
+        COVER, "olc@o.org", "reset_password", {"account": "ta1@d.org"}, False, ("G7", "G8"),
+        _may_not("olc@o.org", "reset_password", "ta1@d.org"), _RESET_FIX,
+        "`olc@o.org` covers no role held by `ta1@d.org`",
+        "a password reset of an active account needs covering one of its roles (G7, G8)",
+    ),
+    "G8 one role not covered": (
+        COVER, "sc1@d.org", "edit_account", {"account": "te@d.org"}, False, ("G8",),
+        _may_not("sc1@d.org", "edit_account", "te@d.org"), _WHO_COVERS,
+        f"`sc1@d.org` does not cover `CAASPP Test Examiner` at `{SCHOOL_2}` held by `te@d.org`",
+        _WHO_COVERS,
+    ),
+    "G7 G11 reset of an inactive account": (
+        COVER, "sc1@d.org", "reset_password", {"account": "te.old@d.org"}, False,
+        ("G7", "G8", "G11"), _may_not("sc1@d.org", "reset_password", "te.old@d.org"),
+        _RESET_FIX,
+        f"`sc1@d.org` does not cover `CAASPP Test Examiner` at `{SCHOOL_2}` held by "
+        "`te.old@d.org`",
+        _WHO_COVERS,
+    ),
+    "G8 covering every role": (
+        COVER, "lc@d.org", "deactivate_account", {"account": "ta1@d.org"}, True, ("G8",),
+        "covers every role the account holds", None, None, None,
+    ),
+    "G8 an unknown account": (
+        COVER, "lc@d.org", "edit_account", {"account": "nobody@d.org"}, False, ("G8",),
+        _may_not("lc@d.org", "edit_account", "nobody@d.org"), _WHO_COVERS,
+        "unknown account `nobody@d.org`", None,
+    ),
+    "G2 an unknown organization": (
+        D, "sc1@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", "19647339999999"),
+        False, ("G2",), "unknown organization `19647339999999`", None, None, None,
+    ),
+    "R2 a site role at an LEA": (
+        D, "lc@d.org", "add_role", grant("n@d.org", "Site CAASPP Coordinator", LEA), False,
+        ("R2",), f"`Site CAASPP Coordinator` is not held at `{LEA}`: it is a school role",
+        None, None, None,
+    ),
+    "G3 no grant power": (
+        D, "ta1@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        False, ("G3", "G1", "G2", "G5", "G6"),
+        f"`ta1@d.org` may not grant `CAASPP Test Administrator` at `{SCHOOL_1}`", _NOT_GRANTED,
+        None, None,
+    ),
+    "R7 no grant power as primary": (
+        D, "lc2@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        False, ("G3", "G1", "G2", "G5", "G6"),
+        f"`lc2@d.org` may not grant `LEA CAASPP Coordinator` as primary at `{LEA}`",
+        _NOT_GRANTED, None, None,
+    ),
+    "R7 the primary is held": (
+        D, "sup@d.org", "add_role", grant("n@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        False, ("R7",), f"the primary `LEA CAASPP Coordinator` at `{LEA}` is already held",
+        "remove the current primary first, or grant a secondary", None, None,
+    ),
+    "R7 promoting a secondary": (
+        _PRIMARY, "sup@d.org", "add_role",
+        grant("lc2@d.org", "LEA CAASPP Coordinator", LEA, primary=True), True,
+        ("G1", "G6", "R7"),
+        f"makes the secondary `LEA CAASPP Coordinator` at `{LEA}` the primary", None, None, None,
+    ),
+    "G11 reactivating an uncovered account": (
+        COVER, "sc1@d.org", "add_role",
+        grant("te.old@d.org", "CAASPP Test Examiner", SCHOOL_1, credentialed=True), False,
+        ("G11", "G8"),
+        "the grant would reactivate `te.old@d.org`, which holds what `sc1@d.org` does not cover",
+        _WHO_COVERS,
+        "the grant would reactivate `te.old@d.org`, and `sc1@d.org` does not cover `CAASPP "
+        f"Test Examiner` at `{SCHOOL_2}` held by `te.old@d.org`",
+        _WHO_COVERS,
+    ),
+    "G11 reactivating": (
+        COVER, "olc@o.org", "add_role",
+        grant("b.old@o.org", "CAASPP Test Administrator", OTHER_SCHOOL), True,
+        ("G3", "G6", "G11"), "may grant the role here; the grant reactivates the account",
+        None, None, None,
+    ),
+    "R5 a credential": (
+        D, "sc1@d.org", "add_role", grant("n@d.org", "CAASPP Test Examiner", SCHOOL_1), False,
+        ("R5",), "`CAASPP Test Examiner` must be held by a licensed or credentialed employee",
+        "attest the credential with `credentialed: true`", None, None,
+    ),
+    "G3 allowed": (
+        D, "sc1@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        True, ("G3", "G6"), f"may grant `CAASPP Test Administrator` at `{SCHOOL_1}`",
+        None, None, None,
+    ),
+    "E4 covered": (
+        D, "sc1@d.org", "add_role", grant("er1@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        False, ("E4",), f"`er1@d.org` already holds `Educator—Roster` at `{SCHOOL_1}`",
+        f"remove `Educator—Roster` at `{SCHOOL_1}` first, then grant `CAASPP Test "
+        "Administrator`, the highest; or upload the row, which replaces it there (U4)",
+        None, None,
+    ),
+    "E4 nothing to grant": (
+        D, "sc1@d.org", "add_role", grant("ta1@d.org", "Educator—Roster", SCHOOL_1), False,
+        ("E4",), f"`ta1@d.org` already holds `CAASPP Test Administrator` at `{SCHOOL_1}`",
+        "nothing to grant: `CAASPP Test Administrator`, held there, is the highest", None, None,
+    ),
+    "E4 E8 another program's role held there": (
+        D, "se1@d.org", "add_role", grant("er1@d.org", "ELPAC Test Examiner", SCHOOL_1), False,
+        ("E4", "E8"), f"`er1@d.org` already holds `Educator—Roster` at `{SCHOOL_1}`",
+        f"ask whoever may grant `Educator—Roster` at `{SCHOOL_1}` to remove it first, then "
+        "grant `ELPAC Test Examiner`",
+        None, None,
+    ),
+    "E4 a role not covered, for audit": (
+        D, "se1@d.org", "add_role", grant("sc1@d.org", "ELPAC Test Examiner", SCHOOL_1), False,
+        ("E4",), f"`sc1@d.org` already holds another role at `{SCHOOL_1}`",
+        "ask whoever may grant the role held there to remove it first; or use a different "
+        "e-mail address for `ELPAC Test Examiner`",
+        f"`sc1@d.org` already holds `Site CAASPP Coordinator` at `{SCHOOL_1}`",
+        "no role among them is the highest: use a different e-mail address for one",
+    ),
+    "E3 E8 another program's role": (
+        D, "le@d.org", "add_role", grant("ta1@d.org", "ELPAC Test Examiner", SCHOOL_2), False,
+        ("E3", "E8"), "`ta1@d.org` holds `CAASPP Test Administrator`; one account holds one role",
+        "use a different e-mail address for this role", None, None,
+    ),
+    "E3 a role not covered, for audit": (
+        D, "se1@d.org", "add_role", grant("ta2@d.org", "ELPAC Test Examiner", SCHOOL_1), False,
+        ("E3",), "`ta2@d.org` already holds another role; one account holds one role",
+        "use a different e-mail address for this role",
+        "`ta2@d.org` holds `CAASPP Test Administrator`; one account holds one role",
+        "use a different e-mail address for this role",
+    ),
+    "G6 remove without the power": (
+        D, "ta1@d.org", "remove_role", grant("ta2@d.org", "CAASPP Test Administrator", SCHOOL_2),
+        False, ("G6",),
+        f"`ta1@d.org` does not govern `CAASPP Test Administrator` at `{SCHOOL_2}`",
+        "ask whoever may grant that role there", None, None,
+    ),
+    "G6 remove from an unknown account": (
+        D, "sc1@d.org", "remove_role",
+        grant("nobody@d.org", "CAASPP Test Administrator", SCHOOL_1), False, ("G6",),
+        f"`nobody@d.org` holds no `CAASPP Test Administrator` at `{SCHOOL_1}`", None,
+        "unknown account `nobody@d.org`", None,
+    ),
+    "G6 remove a role not held there": (
+        D, "sc1@d.org", "remove_role", grant("er1@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        False, ("G6",), f"`er1@d.org` holds no `CAASPP Test Administrator` at `{SCHOOL_1}`",
+        None, None, None,
+    ),
+    "G6 remove a primary": (
+        D, "lc2@d.org", "remove_role", grant("lc@d.org", "LEA CAASPP Coordinator", LEA), False,
+        ("G6",), f"`lc2@d.org` does not govern `LEA CAASPP Coordinator` at `{LEA}`",
+        "ask whoever may grant that role there", None, None,
+    ),
+    "G6 G8 remove the last role": (
+        D, "sc1@d.org", "remove_role", grant("ta1@d.org", "CAASPP Test Administrator", SCHOOL_1),
+        True, ("G6", "G8"),
+        f"governs `CAASPP Test Administrator` at `{SCHOOL_1}`; it is the account's last role, "
+        "so the account is left without roles, and no one but its owner acts on it (to remove "
+        "the account, delete it instead while it holds this role)",
+        None, None, None,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(GRANT_TEXTS), ids=list(GRANT_TEXTS))
+def test_texts_of_each_grant_and_account_answer(case: str) -> None:
+    """G1–G11, R2, R5–R7, E3, E4, E8: each branch of the grant and account checks answers with
+    its own rules and texts; another account's roles are named to the principal only where
+    it covers them (G8), and `explain` adds the audit detail."""
+    directory, who, action, resource, allowed, rules, reason, fix, audit_reason, audit_fix = (
+        GRANT_TEXTS[case]
+    )
+    decision = ask(directory, who, action, resource)
+    assert (decision.allowed, decision.rules) == (allowed, rules)
+    assert (decision.reason, decision.fix) == (reason, fix)
+    assert _can(directory, who, action, resource) is allowed
+    audit = _explain(directory, who, action, resource)
+    assert (audit.allowed, audit.rules) == (allowed, rules)
+    assert audit.reason == (reason if audit_reason is None else audit_reason)
+    assert audit.fix == (fix if audit_reason is None else audit_fix)
+
+
+def test_t1_a_school_at_a_code_ending_in_seven_zeros_is_a_test_site_for_can_too() -> None:
+    """T1, O2, O3: a school the directory places explicitly (`level: school`) at a code ending
+    in seven zeros is a test site: `can`'s quick check allows administering there, as `decide`
+    does, and still denies it at a real LEA."""
+    odd = "19647340000000"
+    d = build(
+        acct("ta@d.org", "CAASPP Test Administrator", odd),
+        acct("lc@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+        orgs=[
+            {"cds": LEA, "name": "Example Unified"},
+            {"cds": odd, "name": "District Program", "level": "school", "lea": LEA},
+        ],
+    )
+    for who in ("ta@d.org", "lc@d.org"):
+        _expect(ask(d, who, "administer_summative", _org(odd)), True, "T1")
+        assert _can(d, who, "administer_summative", _org(odd))
+    assert not _can(d, "lc@d.org", "administer_summative", _org(LEA))
+    _expect(ask(d, "lc@d.org", "administer_summative", _org(LEA)), False, "T1")
+
+
+def test_actions_on_each_resource_kind() -> None:
+    """Each resource kind is taken by exactly the actions of its rule in the policy table
+    (V1–V7, T1–T3, G7, G8, G6, U5, G9): the rows the strategies draw requests from."""
+    from caaspp_authz.accounts import Account
+    from caaspp_authz.decision import actions_on
+    from caaspp_authz.orgs import Organization
+    from caaspp_authz.resources import (
+        CustomGroup,
+        Grant,
+        GroupAssignment,
+        GroupKey,
+        ProgramScope,
+        Report,
+        ResourceLink,
+        ToolsForTeachers,
+    )
+
+    expected = {
+        Student: "view_student_results",
+        GroupKey: "create_group delete_group edit_group view_group",
+        GroupAssignment: "assign_group",
+        CustomGroup: "create_custom_group delete_custom_group edit_custom_group view_custom_group",
+        Report: "create_aggregate_report export_aggregate_report view_aggregate_report",
+        ResourceLink: "manage_resource_links",
+        ToolsForTeachers: "access_tools_for_teachers",
+        Account: "deactivate_account delete_account edit_account reactivate_account "
+        "reset_password",
+        Grant: "add_role remove_role",
+        Organization: "administer_alternate administer_elpac administer_interim "
+        "administer_practice administer_summative hand_score_interim manage_test_settings "
+        "upload_groups upload_users view_completion_status",
+        ProgramScope: "manage_test_settings view_completion_status",
+    }
+    for kind, actions in expected.items():
+        assert actions_on(kind) == {Action(a) for a in actions.split()}, kind
+    assert actions_on(Decision) == frozenset()
+
+
+def test_an_unknown_value_of_another_kind_is_denied_with_its_own_text() -> None:
+    """V1, G8: an unknown SSID or account reads as one the principal may not act on only for
+    an action that takes a student or an account; anything else unknown is denied with its
+    own rules, text and fix, whatever its kind."""
+    from caaspp_authz.resources import Unknown
+
+    sc1 = D.user("sc1@d.org")
+    student = decide(sc1, Action.VIEW_GROUP, Unknown("student", "9999999999", ("V3",), "fix"))
+    assert (student.rules, student.reason, student.fix) == (
+        ("V3",),
+        "unknown student `9999999999`",
+        "fix",
+    )
+    account = decide(sc1, Action.VIEW_STUDENT_RESULTS, Unknown("account", "n@d.org", ("E1",)))
+    assert (account.rules, account.reason, account.fix) == (
+        ("E1",),
+        "unknown account `n@d.org`",
+        None,
+    )
+    assert decide(sc1, Action.VIEW_STUDENT_RESULTS, Unknown("student", "9999999999")).rules == (
+        "V1",
+        "V2",
+    )
+    assert decide(sc1, Action.EDIT_ACCOUNT, Unknown("account", "n@d.org")).rules == ("G8",)
+
+
+def test_g3_governs_reaches_only_where_its_row_says() -> None:
+    """G3, G4, O4: a row held at an LEA for school roles (`schools`) reaches its schools, not
+    the LEA itself; a row for the LEA's own roles (`holder`) reaches the LEA, not its schools."""
+    lc = D.user("lc@d.org")
+    assert governs(lc, by_name("Site CAASPP Coordinator"), SCHOOL_1) is not None
+    assert governs(lc, by_name("Site CAASPP Coordinator"), LEA) is None
+    assert governs(lc, by_name("Educator—District"), LEA) is not None
+    assert governs(lc, by_name("Educator—District"), SCHOOL_1) is None
+
+
+def test_g1_a_superintendent_who_is_also_the_primary_coordinator_designates_a_primary() -> None:
+    """G1, R7: the superintendent's row grants a primary LEA coordinator even when the same
+    account's own coordinator row, which grants secondaries only, comes first."""
+    d = build(
+        acct("sup@d.org", "LEA CAASPP Coordinator", LEA, primary=True, superintendent_of=LEA)
+    )
+    power = governs(d.user("sup@d.org"), by_name("LEA CAASPP Coordinator"), LEA, primary=True)
+    assert power is not None
+    assert power.rule.grantor == "Superintendent"
+
+
+def test_g5_a_site_row_in_conflict_leaves_the_lea_row_to_govern() -> None:
+    """G5, G3: a site coordinator's row that G5 sets aside (the account holds the role at
+    another school) does not stop the same account's LEA coordinator row from granting it,
+    whatever order the account lists its roles in."""
+    d = build(
+        acct(
+            "both@d.org",
+            roles=[
+                ("Site CAASPP Coordinator", SCHOOL_1),
+                ("CAASPP Test Administrator", SCHOOL_2),
+                ("LEA CAASPP Coordinator", LEA),
+            ],
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "both@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    assert (decision.allowed, decision.rules) == (True, ("G3", "G6"))
+
+
+def test_g5_a_role_held_at_the_same_school_is_no_conflict() -> None:
+    """G5: a site coordinator that also holds a role at its own school grants that role there
+    (only the role held at a different site is a conflict)."""
+    d = build(
+        acct(
+            "sc@d.org",
+            roles=[("Site CAASPP Coordinator", SCHOOL_1), ("CAASPP Test Administrator", SCHOOL_1)],
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "sc@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    assert (decision.allowed, decision.rules) == (True, ("G3", "G6"))
+
+
+def test_g8_nothing_is_covered_for_an_unknown_user_or_organization() -> None:
+    """G8, fail closed: a user without an account covers nothing, and an assignment at an
+    organization the directory lacks is covered by no one."""
+    from caaspp_authz.accounts import Assignment
+    from caaspp_authz.decision import covers
+
+    held = Assignment(by_name("CAASPP Test Administrator"), CDSCode(SCHOOL_1))
+    assert covers(D.user("lc@d.org"), held)
+    assert not covers(D.user("nobody@d.org"), held)
+    nowhere = Assignment(by_name("CAASPP Test Administrator"), CDSCode("19647339999999"))
+    assert not covers(D.user("lc@d.org"), nowhere)
+    assert not covers(D.user("sup@d.org"), nowhere)
+
+
+def test_g8_a_primary_coordinators_own_primary_is_not_covered_by_its_secondary_row() -> None:
+    """G8 (a), R7, E4: covering a primary assignment needs a row that may grant a primary; the
+    primary LEA coordinator's own row grants secondaries only, so granting itself a second role
+    at its LEA under one-role-per-email names its held role as any uncovered one is named."""
+    decision = ask(D, "lc@d.org", "add_role", grant("lc@d.org", "Educator—District", LEA))
+    assert (decision.rules, decision.reason) == (
+        ("E4",),
+        f"`lc@d.org` already holds another role at `{LEA}`",
+    )
+
+
+def test_g8_an_account_value_the_directory_does_not_hold() -> None:
+    """G8: an account built in code that the directory does not hold is denied as one the
+    principal may not act on; `explain` says it is unknown."""
+    import attrs
+
+    from caaspp_authz.accounts import Email
+
+    held = D.account("ta1@d.org")
+    assert held is not None
+    gone = attrs.evolve(held, email=Email("gone@d.org"))
+    lc = D.user("lc@d.org")
+    decision = decide(lc, Action.EDIT_ACCOUNT, gone)
+    assert (decision.rules, decision.reason) == (
+        ("G8",),
+        "`lc@d.org` may not `edit_account` the account `gone@d.org`",
+    )
+    audit = explain(lc, Action.EDIT_ACCOUNT, gone)
+    assert (audit.reason, audit.fix) == ("unknown account `gone@d.org`", None)
+
+
+def test_g11_an_inactive_superintendents_account_names_g11() -> None:
+    """G8, G11, R6: acting on an inactive superintendent's account is denied with G11 beside
+    G8, as for any inactive account one may not act on."""
+    d = build(
+        acct("sup@d.org", superintendent_of=LEA, active=False),
+        acct("lc@d.org", "LEA CAASPP Coordinator", LEA, primary=True),
+    )
+    decision = ask(d, "lc@d.org", "reactivate_account", {"account": "sup@d.org"})
+    assert (decision.allowed, decision.rules) == (False, ("G8", "G11"))
+    assert decision.reason == "`lc@d.org` may not `reactivate_account` the account `sup@d.org`"
+
+
+def test_g5_denial_names_the_other_site_not_the_school_granted_at() -> None:
+    """G5: a site coordinator holding the role both at its school and at another is told of
+    the other site, the one that makes the conflict."""
+    d = build(
+        acct(
+            "sc@d.org",
+            roles=[
+                ("Site CAASPP Coordinator", SCHOOL_1),
+                ("CAASPP Test Administrator", SCHOOL_1),
+                ("CAASPP Test Administrator", SCHOOL_2),
+            ],
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "sc@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    assert (decision.rules, decision.reason, decision.fix) == (
+        ("G5",),
+        f"`sc@d.org` holds `CAASPP Test Administrator` at `{SCHOOL_2}`: a site coordinator may "
+        "not grant a role its own account holds at a different site",
+        "ask the LEA coordinator to grant it",
+    )
+
+
+def test_g5_is_not_named_where_no_site_row_grants_the_role() -> None:
+    """G3, G5: holding a role at another site is G5's reason only for a site coordinator whose
+    row grants that role; a site coordinator of the other program is denied as any user
+    without a grant row is (G3)."""
+    d = build(
+        acct(
+            "se@d.org",
+            roles=[("Site ELPAC Coordinator", SCHOOL_1), ("CAASPP Test Administrator", SCHOOL_2)],
+        ),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "se@d.org", "add_role", grant("n@d.org", "CAASPP Test Administrator", SCHOOL_1)
+    )
+    assert decision.rules == ("G3", "G1", "G2", "G5", "G6")
+    assert (
+        decision.reason == f"`se@d.org` may not grant `CAASPP Test Administrator` at `{SCHOOL_1}`"
+    )
+
+
+def test_r7_a_primary_granted_beside_another_role_is_no_promotion() -> None:
+    """R7, G1: granting a primary to an account that holds another role there is a grant, not
+    the promotion of a secondary (only a secondary of the same role at the same place is)."""
+    d = build(
+        acct("sup@d.org", superintendent_of=LEA),
+        acct("ed@d.org", "Educator—District", LEA),
+        rule_set="multi-role",
+    )
+    decision = ask(
+        d, "sup@d.org", "add_role", grant("ed@d.org", "LEA CAASPP Coordinator", LEA, primary=True)
+    )
+    assert (decision.allowed, decision.rules, decision.reason) == (
+        True,
+        ("G1", "G6"),
+        f"may grant `LEA CAASPP Coordinator` at `{LEA}`",
+    )
+
+
+def test_g6_a_primary_coordinator_may_not_remove_its_own_primary_role() -> None:
+    """G6, R7, G1: removing a role needs the power to grant it as held; the primary LEA
+    coordinator grants secondaries only, so its own primary role is removed by the
+    superintendent, not by itself."""
+    decision = ask(D, "lc@d.org", "remove_role", grant("lc@d.org", "LEA CAASPP Coordinator", LEA))
+    assert (decision.allowed, decision.rules, decision.reason, decision.fix) == (
+        False,
+        ("G6",),
+        f"`lc@d.org` does not govern `LEA CAASPP Coordinator` at `{LEA}`",
+        "ask whoever may grant that role there",
+    )
+    removal = ask(D, "sup@d.org", "remove_role", grant("lc@d.org", "LEA CAASPP Coordinator", LEA))
+    assert removal.allowed

@@ -89,7 +89,12 @@ def test_copy_of_a_user_with_made_up_reach_is_denied(d: Directory) -> None:
     student = d.student(OTHER_LEA_STUDENT)
     assert student is not None
     assert not _agree(forged, V, student)
-    assert decide(forged, V, student).reason == "the user is not its directory's own"
+    denial = decide(forged, V, student)
+    assert (denial.rules, denial.reason, denial.fix) == (
+        (),
+        "the user is not its directory's own",
+        "take the user from `Directory.user(email)` of the directory decided on",
+    )
 
 
 def test_user_of_an_unknown_account_with_made_up_reach_is_denied(d: Directory) -> None:
@@ -181,6 +186,12 @@ def test_todays_user_is_denied_yesterdays_student() -> None:
     coordinator = today.user("caaspp.coordinator@example.org")
     assert _agree(coordinator, V, today.students["1000000001"])
     assert not _agree(coordinator, V, yesterday.students["1000000001"])
+    denial = decide(coordinator, V, yesterday.students["1000000001"])
+    assert (denial.rules, denial.reason, denial.fix) == (
+        ("V1",),
+        "the student is of another directory than the user",
+        "take the user and the student from the same directory",
+    )
 
 
 def test_hand_built_student_equal_to_the_record_is_decided_as_the_record(d: Directory) -> None:
