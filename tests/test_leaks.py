@@ -98,6 +98,18 @@ def test_v1_denial_names_no_school_or_lea_of_the_student(
     assert (audit.allowed, audit.rules) == (decision.allowed, decision.rules)
 
 
+def test_a_principals_decision_carries_no_audit_detail(d: Directory) -> None:
+    """V1: `decide` returns a plain `Decision`; the audit detail of a denial (the school where
+    the results were earned) is not on it, not even as an attribute a caller could read."""
+    student = d.student("1000000008")
+    assert student is not None
+    decision = decide(d.user("teacher@example.org"), V, student)
+    assert not decision.allowed
+    assert type(decision) is Decision
+    assert not hasattr(decision, "audit")
+    assert student.school not in repr(decision)
+
+
 def test_v1_unknown_and_existing_students_read_the_same(d: Directory) -> None:
     """V1: an SSID the directory does not hold is denied with the rules and text of one it
     holds, whether asked by value or through a request (an `Unknown`)."""
