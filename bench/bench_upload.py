@@ -74,18 +74,11 @@ def directory_mapping() -> dict[str, Any]:
 
 def write_file(path: Path, rows: int) -> None:
     """A valid user upload of ``rows`` rows."""
+    from caaspp_authz.uploads.users import USER_HEADER
+
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\r\n")
-        writer.writerow(
-            (
-                "First Name",
-                "Last Name",
-                "CDS Code",
-                "E-mail Address",
-                "Telephone Number",
-                "Role in Organization",
-            )
-        )
+        writer.writerow(USER_HEADER)
         for i in range(rows):
             writer.writerow(
                 (

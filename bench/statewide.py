@@ -89,18 +89,11 @@ def _peak_kib() -> int:
 
 
 def _one_row(path: Path, school: str) -> None:
+    from caaspp_authz.uploads.users import USER_HEADER
+
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\r\n")
-        w.writerow(
-            (
-                "First Name",
-                "Last Name",
-                "CDS Code",
-                "E-mail Address",
-                "Telephone Number",
-                "Role in Organization",
-            )
-        )
+        w.writerow(USER_HEADER)
         w.writerow(
             (
                 "New",

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
-from caaspp_authz._stored import _Users
+from caaspp_authz._stored import _Lookups, _Users
 from caaspp_authz.accounts import Account, Email
 from caaspp_authz.directory import (
     Directory,
@@ -170,7 +170,7 @@ class Over(Mapping[K, V], Generic[K, V]):
         return len(self._base) - len(self._gone) + len(self._added)
 
 
-class _Students(Mapping[str, Student]):
+class _Students(_Lookups[str, Student]):
     """The students of the directory changed, each made on demand as this directory's own
     (V1: a decision knows a directory's own student by identity, so a user of the directory
     changed is denied a student of the new one, and the reverse, as after a reload)."""
@@ -193,12 +193,6 @@ class _Students(Mapping[str, Student]):
         found = self._base.get(key)
         return default if found is None else self.made(found)
 
-    def __getitem__(self, key: str) -> Student:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self._base
 
@@ -213,7 +207,7 @@ class _Students(Mapping[str, Student]):
         return len(self._base)
 
 
-class _BySchool(Mapping[CDSCode, tuple[Student, ...]]):
+class _BySchool(_Lookups[CDSCode, tuple[Student, ...]]):
     """School → its students, made as the new directory's own (see :class:`_Students`)."""
 
     def __init__(self, base: Mapping[CDSCode, tuple[Student, ...]], students: _Students) -> None:
@@ -233,12 +227,6 @@ class _BySchool(Mapping[CDSCode, tuple[Student, ...]]):
         made = self._students.made
         return tuple(made(s) for s in found)
 
-    def __getitem__(self, key: CDSCode) -> tuple[Student, ...]:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self._base
 
@@ -257,7 +245,7 @@ def _key(group: Group) -> GroupKey:
     return group.key
 
 
-class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
+class _HoldersAt(_Lookups[CDSCode, tuple[Email, ...]]):
     """The holders index of one permission or capability: the organizations where a changed
     account held it or holds it now answered again, every other from the directory changed."""
 
@@ -287,15 +275,6 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
         found.sort(key=d.account_positions.__getitem__)
         return tuple(found) if found else default
 
-    def __getitem__(self, key: CDSCode) -> tuple[Email, ...]:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
-
     def __iter__(self) -> Iterator[CDSCode]:
         for code in self._base:
             if code not in self.touched or self.get(code) is not None:
@@ -308,7 +287,7 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
         return sum(1 for _ in self)
 
 
-class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
+class _Holders(_Lookups[str, Mapping[CDSCode, tuple[Email, ...]]]):
     """``Directory.holders`` of a changed directory: the touched names answered again."""
 
     def __init__(
@@ -351,15 +330,6 @@ class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
         if key in self._base or any(at.get(c) is not None for c in at.touched):
             return at
         return default
-
-    def __getitem__(self, key: str) -> Mapping[CDSCode, tuple[Email, ...]]:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         for name in self._base:

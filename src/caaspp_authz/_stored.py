@@ -51,6 +51,27 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+class _Lookups(Mapping[K, V]):
+    """A read-only view whose lookups all go through ``get`` (``None``: not held).
+
+    Each view answers ``get`` with an indexed query (or a layer's dictionary); indexing and
+    ``in`` follow from it, so an absent key costs one lookup and raises nothing but
+    ``KeyError``."""
+
+    def get(self, key: object, default: Any = None) -> Any:
+        """The value held for ``key``, or ``default``: each view's own lookup."""
+        raise NotImplementedError
+
+    def __getitem__(self, key: K) -> V:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None
+
+
 class _Kept(Generic[K, V]):
     """A cache of at most ``size`` entries that lets the least recently used go (thread-safe)."""
 
@@ -108,7 +129,7 @@ _MISSES = 2048
 """Lookups of e-mails without an account after which every e-mail of the file is read once."""
 
 
-class _Accounts(Mapping[Email, Account]):
+class _Accounts(_Lookups[Email, Account]):
     """E-mail → account, read from the file on first use and kept."""
 
     def __init__(self, db: _Db) -> None:
@@ -130,12 +151,6 @@ class _Accounts(Mapping[Email, Account]):
             )
         return out
 
-    def __getitem__(self, key: Email) -> Account:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
             return default
@@ -155,9 +170,6 @@ class _Accounts(Mapping[Email, Account]):
                     rows = self._db.rows("SELECT email FROM accounts")
                     self._emails = frozenset(e for (e,) in rows)
         return default if value is False else value
-
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
 
     def __iter__(self) -> Iterator[Email]:
         return iter(
@@ -215,7 +227,7 @@ def _account(
     )
 
 
-class _Students(Mapping[str, Student]):
+class _Students(_Lookups[str, Student]):
     """SSID → student; each student made on demand, known as this directory's own (V1)."""
 
     def __init__(self, db: _Db) -> None:
@@ -227,20 +239,11 @@ class _Students(Mapping[str, Student]):
         object.__setattr__(s, "_home", self)  # V1: the directory's own value
         return s
 
-    def __getitem__(self, key: str) -> Student:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
             return default
         school = self._db.scalar("SELECT school FROM students WHERE ssid = ?", (key,))
         return default if school is None else self.made(key, school)
-
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter([s for (s,) in self._db.rows("SELECT ssid FROM students ORDER BY pos")])
@@ -257,27 +260,18 @@ class _Students(Mapping[str, Student]):
         return self._len
 
 
-class _BySchool(Mapping[CDSCode, tuple[Student, ...]]):
+class _BySchool(_Lookups[CDSCode, tuple[Student, ...]]):
     """School → its students, in directory order."""
 
     def __init__(self, db: _Db, students: _Students) -> None:
         self._db = db
         self._students = students
 
-    def __getitem__(self, key: CDSCode) -> tuple[Student, ...]:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
             return default
         rows = self._db.rows("SELECT ssid FROM students WHERE school = ? ORDER BY pos", (key,))
         return tuple(self._students.made(s, key) for (s,) in rows) if rows else default
-
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
 
     def __iter__(self) -> Iterator[CDSCode]:
         rows = self._db.rows("SELECT school FROM students GROUP BY school ORDER BY min(pos)")
@@ -334,7 +328,7 @@ class _GroupPositions(Mapping[GroupKey, int]):
         return _count(self._db, "SELECT count(*) FROM groups")
 
 
-class _Groups(Mapping[GroupKey, Group]):
+class _Groups(_Lookups[GroupKey, Group]):
     """Group key → group, by position in the file, each read on first use and kept."""
 
     def __init__(self, db: _Db) -> None:
@@ -381,12 +375,6 @@ class _Groups(Mapping[GroupKey, Group]):
             out.append(found)
         return out
 
-    def __getitem__(self, key: GroupKey) -> Group:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, GroupKey):
             return default
@@ -396,9 +384,6 @@ class _Groups(Mapping[GroupKey, Group]):
         )
         return default if pos is None else self.at(pos)
 
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
-
     def __iter__(self) -> Iterator[GroupKey]:
         rows = self._db.rows("SELECT school, school_year, name FROM groups ORDER BY pos")
         return iter([GroupKey(CDSCode(s), y, n) for s, y, n in rows])
@@ -407,7 +392,7 @@ class _Groups(Mapping[GroupKey, Group]):
         return _count(self._db, "SELECT count(*) FROM groups")
 
 
-class _GroupsOf(Mapping[str, tuple[Group, ...]]):
+class _GroupsOf(_Lookups[str, tuple[Group, ...]]):
     """Assignee e-mail (or member SSID) → the groups, in directory order."""
 
     def __init__(self, db: _Db, groups: _Groups, table: str, column: str) -> None:
@@ -417,20 +402,11 @@ class _GroupsOf(Mapping[str, tuple[Group, ...]]):
         self._keys = f"SELECT {column} FROM {table} GROUP BY {column} ORDER BY min(grp)"
         self._len = f"SELECT count(DISTINCT {column}) FROM {table}"
 
-    def __getitem__(self, key: str) -> tuple[Group, ...]:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
             return default
         rows = self._db.rows(self._sql, (key,))
         return tuple(self._groups.at(p) for (p,) in rows) if rows else default
-
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter([k for (k,) in self._db.rows(self._keys)])
@@ -439,7 +415,7 @@ class _GroupsOf(Mapping[str, tuple[Group, ...]]):
         return _count(self._db, self._len)
 
 
-class _Users(Mapping[Email, User]):
+class _Users(_Lookups[Email, User]):
     """E-mail → the directory's own user, made on first use (G11: checked by identity).
 
     A made user is referenced weakly: it stays the directory's own, the one object returned
@@ -458,12 +434,6 @@ class _Users(Mapping[Email, User]):
         # Re-entrant: letting a user go (in `_kept.put`, under this lock) runs its callback.
         self._lock = threading.RLock()
         self.directory: Directory | None = None
-
-    def __getitem__(self, key: Email) -> User:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
 
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
@@ -499,9 +469,6 @@ class _Users(Mapping[Email, User]):
 
         return gone
 
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
-
     def __iter__(self) -> Iterator[Email]:
         return iter(self._accounts)
 
@@ -512,7 +479,7 @@ class _Users(Mapping[Email, User]):
         return len(self._accounts)
 
 
-class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
+class _HoldersAt(_Lookups[CDSCode, tuple[Email, ...]]):
     """Organization → the accounts holding ``name`` there in force (G10), in directory order."""
 
     def __init__(self, db: _Db, users: _Users, name: str, roles: tuple[str, ...]) -> None:
@@ -527,12 +494,6 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
         )
         self._orgs = f"SELECT DISTINCT org FROM roles WHERE role IN ({marks})"
 
-    def __getitem__(self, key: CDSCode) -> tuple[Email, ...]:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
-
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
             return default
@@ -543,9 +504,6 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
         )
         return found or default
 
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
-
     def __iter__(self) -> Iterator[CDSCode]:
         orgs = [CDSCode(o) for (o,) in self._db.rows(self._orgs, self._roles)]
         return iter([o for o in orgs if self.get(o) is not None])
@@ -554,7 +512,7 @@ class _HoldersAt(Mapping[CDSCode, tuple[Email, ...]]):
         return sum(1 for _ in self)
 
 
-class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
+class _Holders(_Lookups[str, Mapping[CDSCode, tuple[Email, ...]]]):
     """Permission or capability value → its holders index (as ``Directory.holders``)."""
 
     def __init__(self, db: _Db, users: _Users) -> None:
@@ -565,12 +523,6 @@ class _Holders(Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]):
         self._at = {
             name: _HoldersAt(db, users, name, tuple(roles)) for name, roles in carriers.items()
         }
-
-    def __getitem__(self, key: str) -> Mapping[CDSCode, tuple[Email, ...]]:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found  # type: ignore[no-any-return]
 
     def get(self, key: object, default: Any = None) -> Any:
         # A name no role carries has no holders; one that some role carries answers its
