@@ -3,6 +3,11 @@ G6, G9)."""
 
 from __future__ import annotations
 
+import difflib
+from typing import Any
+
+import pytest
+
 from caaspp_authz import Directory, Severity, role
 from caaspp_authz.uploads import USER_HEADER, Validation, iter_user_problems, validate_users
 from tests.conftest import EXAMPLES
@@ -150,6 +155,26 @@ def test_role_typo_is_an_error_with_the_closest_role(example: Directory) -> None
         assert (p.rule, p.column, p.value) == ("R4", "Role in Organization", text)
         assert p.fix is not None
         assert role(p.fix.removeprefix("write `").removesuffix("`")).name == closest
+
+
+def test_a_role_misspelled_on_many_rows_is_searched_for_once(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R4: every row with the same misspelled role gets the same fix, from one search."""
+    calls: list[str] = []
+    search = difflib.get_close_matches
+
+    def counted(word: str, *args: Any, **kwargs: Any) -> list[str]:
+        calls.append(word)
+        return search(word, *args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counted)
+    misspelled = "CAASPP Test Adminstrator (misspelled on every row)"
+    rows = [user_row(email=f"examiner{i}@example.org", role=misspelled) for i in range(40)]
+    problems = _check(users(*rows), example).problems
+    assert [p.rule for p in problems] == ["R4"] * 40
+    assert {p.fix for p in problems} == {"write `CAASPP Test Administrator`"}
+    assert calls.count(" ".join(misspelled.lower().split())) <= 1
 
 
 def test_cds_in_scientific_notation_says_digits_are_lost(example: Directory) -> None:
