@@ -1738,7 +1738,7 @@ def test_texts_of_a_resource_of_the_wrong_kind() -> None:
     assert odd.reason == "`view_student_results` acts on a Student, not on a Xylophone"
     settings = decide(sc1, Action.MANAGE_TEST_SETTINGS, student)
     assert settings.reason == (
-        "`manage_test_settings` acts on a Organization or ProgramScope, not on a Student"
+        "`manage_test_settings` acts on an Organization or a ProgramScope, not on a Student"
     )
 
 
@@ -2164,12 +2164,19 @@ def test_g8_nothing_is_covered_for_an_unknown_user_or_organization() -> None:
 
 def test_g8_a_primary_coordinators_own_primary_is_not_covered_by_its_secondary_row() -> None:
     """G8 (a), R7, E4: covering a primary assignment needs a row that may grant a primary; the
-    primary LEA coordinator's own row grants secondaries only, so granting itself a second role
-    at its LEA under one-role-per-email names its held role as any uncovered one is named."""
+    primary LEA coordinator's own row grants secondaries only, so it does not cover its own
+    primary; granting itself a second role at its LEA under one-role-per-email still names the
+    role it holds, which is no secret to it."""
+    from caaspp_authz.accounts import Assignment
+    from caaspp_authz.decision import covers
+
+    lc = D.user("lc@d.org")
+    assert not covers(lc, Assignment(by_name("LEA CAASPP Coordinator"), CDSCode(LEA), True))
     decision = ask(D, "lc@d.org", "add_role", grant("lc@d.org", "Educator—District", LEA))
-    assert (decision.rules, decision.reason) == (
+    assert (decision.rules, decision.reason, decision.fix) == (
         ("E4",),
-        f"`lc@d.org` already holds another role at `{LEA}`",
+        f"`lc@d.org` already holds `LEA CAASPP Coordinator` at `{LEA}`",
+        "nothing to grant: `LEA CAASPP Coordinator`, held there, is the highest",
     )
 
 

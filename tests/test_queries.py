@@ -79,8 +79,9 @@ def test_groups_and_organizations(example: Directory) -> None:
 
 def test_unlisted_resources_need_a_list(example: Directory) -> None:
     """Reports and grants are not listed by the directory: visible needs them passed."""
-    with pytest.raises(RequestError, match="pass the resources"):
+    with pytest.raises(RequestError, match="pass the resources") as raised:
         visible(example.user("teacher@example.org"), Action.ADD_ROLE)
+    assert str(raised.value).startswith("`add_role` acts on a Grant, which the directory")
 
 
 def test_who_can_view_a_student(example: Directory) -> None:

@@ -282,8 +282,8 @@ def _e_rule(
     """E3, E4 (E8 across programs): the account already holds another role (at ``code``).
 
     The held role is named, and E8 cited when its program differs, only to a principal that
-    covers every one of ``held`` (G8); to any other, the denial says a role is held and no
-    more, and ``explain`` names it.
+    covers every one of ``held`` (G8) or that holds them itself (its own roles are no secret to
+    it); to any other, the denial says a role is held and no more, and ``explain`` names it.
     """
     first = held[0].role
     # E8: the e-mail rules hold across programs: one TOMS login for both.
@@ -307,7 +307,7 @@ def _e_rule(
             f"`{target.email}` already holds another role; one account holds one role",
             "use a different e-mail address for this role",
         )
-    if all(covers(user, a) for a in held):
+    if target.email == user.email or all(covers(user, a) for a in held):
         return _deny((rule, "E8") if crosses else (rule,), *full)
     return _deny((rule,), *hidden, audit=full)
 

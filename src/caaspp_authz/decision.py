@@ -47,7 +47,7 @@ from caaspp_authz.catalog import (
     scope_key,
 )
 from caaspp_authz.directory import User
-from caaspp_authz.errors import shown
+from caaspp_authz.errors import kinds, shown
 from caaspp_authz.orgs import CDSCode, Level, Organization, is_lea_code
 from caaspp_authz.resources import (
     Assessment,
@@ -694,8 +694,8 @@ def _decide(user: User, action: Action, resource: object) -> Decision:
     if isinstance(resource, Unknown):
         return _unknown(user, action, entry, resource)
     if not isinstance(resource, entry.kinds):
-        kinds = " or ".join(k.__name__ for k in entry.kinds)
-        return _deny((), f"`{action.value}` acts on a {kinds}, not on {_kind_of(resource)}")
+        takes = kinds(k.__name__ for k in entry.kinds)
+        return _deny((), f"`{action.value}` acts on {takes}, not on {_kind_of(resource)}")
     home = resource._home if type(resource) is Student else None
     if home is not directory.students and home is not None:  # by identity: dicts compare equal
         return _deny(
@@ -767,5 +767,4 @@ def _not_an_action(action: object) -> str:
 
 def _kind_of(resource: object) -> str:
     """A resource's kind for a denial, without its contents (no personal data)."""
-    name = type(resource).__name__
-    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+    return kinds([type(resource).__name__])

@@ -53,6 +53,12 @@ def shown(value: object, limit: int = SHOWN) -> str:
     return f"{text[:limit]}… ({len(text)} characters)"
 
 
+def kinds(names: Iterable[str]) -> str:
+    """Names of kinds of thing for a message, each with its article, joined by "or":
+    ``kinds(["Organization", "ProgramScope"])`` is ``"an Organization or a ProgramScope"``."""
+    return " or ".join(f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}" for name in names)
+
+
 def _bounded_value(value: str | None) -> str | None:
     return None if value is None else shown(value, _VALUE_LIMIT)
 

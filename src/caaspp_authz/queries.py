@@ -26,6 +26,7 @@ from caaspp_authz.catalog import AT_TEST_SITES, ROLES, Permission, Role, Where, 
 from caaspp_authz.decision import POLICY, Action, can, governs, organization_need, sees_student
 from caaspp_authz.directory import Directory, GrantPower, User
 from caaspp_authz.errors import RequestError
+from caaspp_authz.errors import kinds as a_kind
 from caaspp_authz.orgs import CDSCode, Level, Organization, OrgTree, is_lea_code
 from caaspp_authz.resources import (
     CustomGroup,
@@ -239,9 +240,8 @@ def _directory_collection(directory: Directory, action: Action) -> Sequence[obje
         return (ToolsForTeachers(),)
     if any(k.__name__ == "Account" for k in kinds):
         return tuple(directory.accounts.values())
-    names = " or ".join(k.__name__ for k in kinds)
     raise RequestError(
-        f"`{action.value}` acts on a {names}, which the directory does not list: "
+        f"`{action.value}` acts on {a_kind(k.__name__ for k in kinds)}, which the directory does not list: "
         "pass the resources to filter"
     )
 
