@@ -169,17 +169,23 @@ def _load_once(source: Any) -> Directory:
 @contextlib.contextmanager
 def quiet_cli() -> Iterator[None]:
     """Run ``caaspp_authz.cli.main`` fast: its parser built once, and the shipped directory
-    files loaded once (argparse takes 20 ms to build the parser, and loading
-    ``examples/directory.json`` 4 ms: both would dominate each execution). Every other step of
+    files loaded once, by the command line and by a test file that names one (argparse takes
+    20 ms to build the parser, and loading ``examples/directory.json`` 4 ms: both would
+    dominate each execution). Every other step of
     the command line runs as it is."""
     from caaspp_authz import cli
+    from caaspp_authz.oracle import testfile
 
     _parser()
-    names = vars(cli)
-    patched = {"build_parser": _parser, "load_directory": _load_once}
-    saved = {name: names[name] for name in patched}
-    names.update(patched)
+    patches: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        (vars(cli), {"build_parser": _parser, "load_directory": _load_once}),
+        (vars(testfile), {"load_directory": _load_once}),  # the directory a test file names
+    ]
+    saved = [(names, {name: names[name] for name in patched}) for names, patched in patches]
+    for names, patched in patches:
+        names.update(patched)
     try:
         yield
     finally:
-        names.update(saved)
+        for names, old in saved:
+            names.update(old)

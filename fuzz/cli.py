@@ -2,7 +2,7 @@
 input's bytes, run through ``caaspp_authz.cli.main(argv, out=...)``.
 
 The first byte picks a command (a path of subcommands of the real parser), each next byte a
-word: one of the command's flags, a value the commands take (the shipped example files, an
+word (a word of the vocabulary at most :data:`REPEATS` times): one of the command's flags, a value the commands take (the shipped example files, an
 e-mail, an action, a resource, a format, an output file in a scratch folder), or, for a byte of
 :data:`RAW` or more, a word of the input's own bytes that follow. The example files are copies
 in the scratch folder, restored before each execution; the commands run in the scratch folder,
@@ -34,6 +34,11 @@ from fuzz._common import EXAMPLES, MAX_LINE, quiet_cli, scratch
 
 RAW = 224
 """A word byte at or above this takes a word of the input's own bytes."""
+
+REPEATS = 2
+"""The most times one word of the vocabulary is taken: a command given one file many times
+(``test FILE FILE ...``) does the same work for each copy, which found nothing new and made an
+execution take a second."""
 
 SKIPPED = frozenset({"conform", "corpus", "check-policy"})
 
@@ -146,7 +151,9 @@ def argv_of(data: bytes) -> list[str]:
         b = data[i]
         i += 1
         if b < RAW:
-            argv.append(words[b % len(words)])
+            word = words[b % len(words)]
+            if argv.count(word) < REPEATS:
+                argv.append(word)
             continue
         size = b - RAW + 1
         raw = data[i : i + size]
