@@ -193,3 +193,13 @@ def test_argument_errors_echo_a_bounded_line() -> None:
     lines = err.getvalue().splitlines()
     assert all(len(line) <= 1100 for line in lines), max(map(len, lines))
     assert lines[-1].endswith("characters)")
+
+
+def test_cde_command_line_check_holds_on_every_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``cde`` target's check of ``directory from-cde`` (on one input in four while
+    fuzzing) holds on every seed: it writes exactly the directory, or nothing on an error."""
+    from fuzz import cde
+
+    monkeypatch.setattr(cde, "CLI_ONE_IN", 1)
+    for path in sorted((SEEDS / "cde").iterdir()):
+        cde.check(path.read_bytes())
