@@ -203,3 +203,139 @@ def test_group_name_formula_is_warned(example: Directory) -> None:
     v = _check(groups(_row(name="=cmd()")), example)
     assert v.valid
     assert _rules(v) == [(2, "U3", "group_name")]
+
+
+def _whole(v: Validation) -> list[tuple[object, ...]]:
+    return [
+        (p.row, p.rule, p.severity.value, p.column, p.value, p.message, p.fix) for p in v.problems
+    ]
+
+
+_SORT = "sort the file by school, group name and school year"
+_NEVER = "the group would open nothing to `valley.teacher@sample.org`"
+_NEVER_FIX = (
+    "assign a group only to a user with a role carrying PII_GROUP or PII at its school "
+    f"`{ELEMENTARY}` (or its LEA `{LEA}`)"
+)
+
+
+def test_every_problem_of_a_group_file_whole(example: Directory) -> None:
+    """U5, U8, U3, O4, O5, E1, V1, V3: each problem a group file can have, with its row, rule,
+    severity, column, value, message and fix."""
+    v = _check(
+        groups(
+            ("Period 1", ELEMENTARY, "2026", "math", "1000000001", "teacher@example.org"),
+            ("Period 1", ELEMENTARY, "2026", "ELA", "1000000002", ""),
+            ("Period 1", ELEMENTARY, "2026", "", "1000000004", ""),
+            ("Period 1", ELEMENTARY, "2026", "Science", "12345", ""),
+            ("Period 1", ELEMENTARY, "2026", "", "12345678901", "not-an-email"),
+            ("Period 1", ELEMENTARY, "2026", "", "", "ghost@example.org"),
+            ("Period 1", ELEMENTARY, "2026", "", "1999999999", "valley.teacher@sample.org"),
+            ("Period 1", ELEMENTARY, "2026", "", "1999999999", ""),
+            ("", ELEMENTARY, "2026", "", "1000000001", ""),
+            ("=cmd()", ELEMENTARY, "2026", "", "1000000001", ""),
+            ("X", " ", "2026", "", "1000000001", ""),
+            ("X", "1.96473E+13", "2026", "", "1000000001", ""),
+            ("X", "19647339999999", "2026", "", "1000000001", ""),
+            ("X", LEA, "2026", "", "1000000001", ""),
+            ("X", ELEMENTARY, "", "", "1000000001", ""),
+            ("X", ELEMENTARY, "2013", "", "1000000001", ""),
+            ("X", ELEMENTARY, "26", "", "1000000001", ""),
+            ("X", ELEMENTARY, "2026", "", "", ""),
+            ("New", ELEMENTARY, "2026", "", "", "valley.teacher@sample.org"),
+            ("New", ELEMENTARY, "2026", "", "", "teacher@example.org"),
+            ("Period 1", ELEMENTARY, "2026", "", "1000000003", ""),
+            ("X", MIDDLE, "2026", "", "1000000001", ""),
+            ("a", "b", "c"),
+        ),
+        example,
+    )
+    assert v.rows == 23
+    assert _whole(v) == [
+        (3, "U8", "error", "subject_code", "ELA",
+         "group `Period 1` has subject `Math` on row 2 and `ELA` here; a group has one subject",
+         "write `Math`"),
+        (4, "V1", "warning", "student_ssid", "1000000004",
+         f"student `1000000004` is listed at another school, not at `{ELEMENTARY}`: results it "
+         "earned there are not opened by this group's school", None),
+        (5, "U5", "error", "subject_code", "Science", "subject `Science` is none of All, Math, ELA",
+         "write one of All, Math, ELA, or leave it blank"),
+        (5, "U5", "error", "student_ssid", "12345", "SSID `12345` is not 10 digits",
+         "a spreadsheet may have dropped leading zeros: format the column as Text"),
+        (6, "U5", "error", "student_ssid", "12345678901", "SSID `12345678901` is not 10 digits",
+         None),
+        (6, "E1", "error", "group_user_login", "not-an-email",
+         "`not-an-email` is not an e-mail address", None),
+        (7, "U5", "error", "group_user_login", "ghost@example.org",
+         "`ghost@example.org` is not a known account: a group is assigned to users only",
+         "add the user (a TOMS user upload) first"),
+        (8, "U5", "warning", "student_ssid", "1999999999",
+         "student `1999999999` is not in the directory: it stays a member of the group, which "
+         "opens nothing of it until the directory lists the student", None),
+        (8, "V3", "error", "group_user_login", "valley.teacher@sample.org", _NEVER, _NEVER_FIX),
+        (10, "U5", "error", "group_name", None, "`group_name` is empty", None),
+        (11, "U3", "warning", "group_name", "=cmd()",
+         "`=cmd()` starts with `=`: a spreadsheet that opens an export of it could run it as a "
+         "formula", "remove the leading character"),
+        (12, "U5", "error", "school_natural_id", None, "`school_natural_id` is empty", None),
+        (13, "O5", "error", "school_natural_id", "1.96473E+13",
+         "CDS code `1.96473E+13` is in scientific notation: a spreadsheet turned it into a number "
+         "and its last digits are lost; re-enter the 14 digits with the column formatted as text",
+         "re-enter the 14-digit code as text (format the column as Text before typing)"),
+        (14, "O4", "error", "school_natural_id", "19647339999999",
+         "school `19647339999999` is not in the directory", None),
+        (15, "U5", "error", "school_natural_id", LEA,
+         f"`{LEA}` is an LEA: a student group belongs to a school", None),
+        (16, "U5", "error", "school_year", None, "`school_year` is empty", None),
+        (17, "U8", "error", "school_year", "2013",
+         "school year `2013` is before 2014, the first CAASPP year",
+         "write the year the school year ends, such as `2026`"),
+        (18, "U8", "error", "school_year", "26", "school year `26` is not a four-digit year",
+         "write the year the school year ends, such as `2026`"),
+        (19, "U5", "error", "student_ssid", None,
+         "the row has neither a student SSID nor a user login",
+         "give a student SSID, a user login, or both"),
+        (20, "V3", "error", "group_user_login", "valley.teacher@sample.org", _NEVER, _NEVER_FIX),
+        (22, "U8", "error", "group_name", "Period 1",
+         f"the rows of group `Period 1` (2026) at `{ELEMENTARY}` are not together: it comes back "
+         "here after another group of its school", _SORT),
+        (23, "U5", "error", "school_natural_id", MIDDLE,
+         f"`{SITE}` may not upload groups for `{MIDDLE}`: `{SITE}` holds no GROUP_ADMIN over "
+         f"`{MIDDLE}`", f"needs a role carrying GROUP_ADMIN at `{MIDDLE}` (or its LEA `{LEA}`)"),
+        (24, "U3", "error", None, "a,b,c", "the row has 3 field(s), not 6",
+         "a field is missing: every row has a field for each column"),
+    ]  # fmt: skip
+
+
+def test_school_that_comes_back_and_a_student_the_uploader_sees_whole(example: Directory) -> None:
+    """U8 (c), V1: a school whose rows come back is an error naming it; a student listed at
+    another school is named there to an uploader who may view its results."""
+    v = _check(
+        groups(
+            ("A", ELEMENTARY, "2026", "", "1000000004", ""),
+            ("A", MIDDLE, "2026", "", "1000000005", ""),
+            ("A", ELEMENTARY, "2026", "", "1000000001", ""),
+        ),
+        example,
+        COORDINATOR,
+    )
+    assert _whole(v) == [
+        (2, "V1", "warning", "student_ssid", "1000000004",
+         f"student `1000000004` is listed at `{MIDDLE}`, not at `{ELEMENTARY}`: results it "
+         "earned there are not opened by this group's school", None),
+        (4, "U8", "error", "school_natural_id", ELEMENTARY,
+         f"the rows of school `{ELEMENTARY}` are not together: it comes back here after another "
+         "school", _SORT),
+    ]  # fmt: skip
+
+
+def test_empty_and_header_only_problems_whole(example: Directory) -> None:
+    """U5, U8 (e): an empty file and a header with no rows, each one whole problem on row 1."""
+    assert _whole(_check(b"", example)) == [
+        (1, "U5", "error", None, None, "the file is empty: it has no header",
+         f"start with `{','.join(GROUP_HEADER)}`"),
+    ]  # fmt: skip
+    assert _whole(_check(groups(), example)) == [
+        (1, "U8", "error", None, None, "the file has a header and no rows",
+         "add a row for each student and user of each group"),
+    ]  # fmt: skip

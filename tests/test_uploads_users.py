@@ -348,3 +348,228 @@ def test_unknown_uploader_may_upload_nothing(example: Directory) -> None:
     """G9: an e-mail with no account is refused on every row."""
     v = _check(users(user_row()), example, "nobody@example.org")
     assert [p.rule for p in v.problems] == ["G9"]
+
+
+def _whole(v: Validation) -> list[tuple[object, ...]]:
+    return [
+        (p.row, p.rule, p.severity.value, p.column, p.value, p.message, p.fix) for p in v.problems
+    ]
+
+
+_SCI = (
+    "CDS code `1.96473E+13` is in scientific notation: a spreadsheet turned it into a number and "
+    "its last digits are lost; re-enter the 14 digits with the column formatted as text"
+)
+_SCI_FIX = "re-enter the 14-digit code as text (format the column as Text before typing)"
+_ROLE = "Role in Organization"
+_TA = "CAASPP Test Administrator"
+_ER = "Educator—Roster"
+_KEEPS = (
+    "keeps its own first name, last name, phone: `site.coordinator@example.org` may not edit the "
+    "account, so this row changes only its roles"
+)
+_KEEPS_FIX = "ask whoever covers every role the account holds to change them (G8)"
+_HEADER = ",".join(USER_HEADER)
+
+
+def test_every_problem_of_a_row_whole(example: Directory) -> None:
+    """U1, U3, O4, O5, R3, R4, R5, G3, G9, E1, E6: each problem a row can have on its own, with
+    its row, rule, severity, column, value, message and fix."""
+    v = _check(
+        users(
+            user_row("a1@example.org", cds="1.96473E+13"),
+            user_row("a2@example.org", cds="1964733222222"),
+            user_row("a3@example.org", cds="19647339999999"),
+            user_row("a4@example.org", role="CAASPP Test Administrater"),
+            user_row("a5@example.org", role="Zzzzzz"),
+            user_row("a6@example.org", role="Test Administrator"),
+            user_row("a7@example.org", cds="01611921234567"),
+            user_row("a8@example.org", role="LEA ELPAC Coordinator", cds=LEA),
+            user_row("a9@example.org", role="CAASPP Test Examiner"),
+            ("", " ", MIDDLE, "b1@example.org", "", _TA),
+            ("=x", "+y", MIDDLE, "b2@example.org", "-1", _TA),
+            user_row("not an email"),
+            user_row("b3@example.abcdefghijk"),
+            user_row("", cds="", role=""),
+        ),
+        example,
+    )
+    assert v.rows == 14
+    other = "01611921234567"
+    assert _whole(v) == [
+        (2, "O5", "error", "CDS Code", "1.96473E+13", _SCI, _SCI_FIX),
+        (3, "O5", "error", "CDS Code", "1964733222222",
+         "CDS code `1964733222222` has 13 digits, not 14: 1 leading zero(s) were probably lost; "
+         "did you mean `01964733222222`?", "write `01964733222222`"),
+        (4, "O4", "error", "CDS Code", "19647339999999",
+         "organization `19647339999999` is not in the directory", None),
+        (5, "R4", "error", _ROLE, "CAASPP Test Administrater",
+         "`CAASPP Test Administrater` is not a role; did you mean `CAASPP Test Administrator`?",
+         "write `CAASPP Test Administrator`"),
+        (6, "R4", "error", _ROLE, "Zzzzzz", "`Zzzzzz` is not a role", None),
+        (7, "R3", "warning", _ROLE, "Test Administrator",
+         "`Test Administrator` is a legacy name of `CAASPP Test Administrator`",
+         "write `CAASPP Test Administrator`"),
+        (8, "G9", "error", "CDS Code", other,
+         f"`{COORDINATOR}` may not upload users for `{other}`: `{COORDINATOR}` holds no "
+         f"upload_users over `{other}`",
+         f"needs a role carrying upload_users at `{other}` (or its LEA `01611920000000`)"),
+        (9, "G3", "error", _ROLE, "LEA ELPAC Coordinator",
+         f"`{COORDINATOR}` may not grant `LEA ELPAC Coordinator` at `{LEA}`",
+         "ask a coordinator who may grant it there (see the grant matrix, G3)"),
+        (10, "R5", "warning", _ROLE, "CAASPP Test Examiner",
+         "`CAASPP Test Examiner` must be held by a licensed or credentialed employee: uploading "
+         "this row attests the credential, and the account is recorded credentialed", None),
+        (11, "U1", "error", "First Name", None, "`First Name` is empty", None),
+        (11, "U1", "error", "Last Name", None, "`Last Name` is empty", None),
+        (11, "U1", "error", "Telephone Number", None, "`Telephone Number` is empty", None),
+        (12, "U3", "warning", "First Name", "=x",
+         "`=x` starts with `=`: a spreadsheet that opens an export of it could run it as a "
+         "formula", "remove the leading character"),
+        (12, "U3", "warning", "Last Name", "+y",
+         "`+y` starts with `+`: a spreadsheet that opens an export of it could run it as a "
+         "formula", "remove the leading character"),
+        (12, "U3", "warning", "Telephone Number", "-1",
+         "`-1` starts with `-`: a spreadsheet that opens an export of it could run it as a "
+         "formula", "remove the leading character"),
+        (13, "E1", "error", "E-mail Address", "not an email",
+         "`not an email` is not an e-mail address", None),
+        (14, "E6", "error", "E-mail Address", "b3@example.abcdefghijk",
+         "the part of `b3@example.abcdefghijk` after its last dot has 11 characters; TOMS allows "
+         "at most 10", "use an address whose part after the last dot has at most 10 characters"),
+        (15, "U1", "error", "CDS Code", None, "`CDS Code` is empty", None),
+        (15, "U1", "error", "E-mail Address", None, "`E-mail Address` is empty", None),
+        (15, "U1", "error", _ROLE, None, "`Role in Organization` is empty", None),
+    ]  # fmt: skip
+
+
+def test_every_problem_of_rows_for_one_email_whole(example: Directory) -> None:
+    """E5 (E3, E4), U2: two roles for one e-mail in the file, at one organization (keep the
+    highest) or two, with or without a usable code, and a repeated row, each whole."""
+    v = _check(
+        users(
+            user_row("c1@example.org"),
+            user_row("c1@example.org", role=_ER),
+            user_row("c1@example.org", role=_ER, cds=HIGH),
+            user_row("c1@example.org"),
+            user_row("c2@example.org", cds="1.96473E+13"),
+            user_row("c2@example.org", cds="1.96473E+13", role=_ER),
+            user_row("teacher@example.org", cds=ELEMENTARY, first="Tia"),
+            user_row("teacher@example.org", cds=ELEMENTARY, first="Tia"),
+            user_row("teacher@example.org", cds=HIGH, role=_ER),
+            user_row("roster@example.org", cds="1.96473E+13", role=_TA),
+        ),
+        example,
+    )
+    two = "here and `CAASPP Test Administrator` on row {}; one e-mail holds one role"
+    e3 = "use a different e-mail address for each role (E3)"
+    again = (
+        "the row gives `{}` the role and organization row {} gives it: it adds nothing, and of "
+        "the two rows' names and phone the last are taken"
+    )
+    assert _whole(v) == [
+        (3, "E5", "error", _ROLE, _ER, f"`c1@example.org` is given `{_ER}` " + two.format(2),
+         "keep only `CAASPP Test Administrator`, the highest of them (E4)"),
+        (4, "E5", "error", _ROLE, _ER, f"`c1@example.org` is given `{_ER}` " + two.format(2), e3),
+        (5, "U2", "warning", None, None, again.format("c1@example.org", 2),
+         "remove the repeated row"),
+        (6, "O5", "error", "CDS Code", "1.96473E+13", _SCI, _SCI_FIX),
+        (7, "O5", "error", "CDS Code", "1.96473E+13", _SCI, _SCI_FIX),
+        (7, "E5", "error", _ROLE, _ER, f"`c2@example.org` is given `{_ER}` " + two.format(6), e3),
+        (9, "U2", "warning", None, None, again.format("teacher@example.org", 8),
+         "remove the repeated row"),
+        (10, "E5", "error", _ROLE, _ER,
+         f"`teacher@example.org` is given `{_ER}` " + two.format(8), e3),
+        (11, "O5", "error", "CDS Code", "1.96473E+13", _SCI, _SCI_FIX),
+    ]  # fmt: skip
+
+
+def test_every_problem_of_rows_for_existing_accounts_whole(example: Directory) -> None:
+    """U4, U7, G6, G11, E5: what a site coordinator's rows for existing accounts find (names
+    kept, a replacement, one it may not make, a reactivation it may not make), each whole."""
+    v = _check(
+        users(
+            user_row("site.educator@example.org", "Educator - Test Site", ELEMENTARY),
+            user_row("examiner@example.org", _TA, ELEMENTARY),
+            user_row("site.elpac@example.org", _TA, ELEMENTARY),
+            user_row("former.teacher@example.org", _TA, ELEMENTARY),
+        ),
+        example,
+        SITE,
+    )
+    assert _whole(v) == [
+        (2, "U7", "warning", "First Name", None, f"`site.educator@example.org` {_KEEPS}",
+         _KEEPS_FIX),
+        (3, "U4", "warning", _ROLE, _TA,
+         f"`examiner@example.org` holds `CAASPP Test Examiner` at `{ELEMENTARY}`; this row "
+         "replaces it with `CAASPP Test Administrator`", None),
+        (4, "U7", "warning", "First Name", None, f"`site.elpac@example.org` {_KEEPS}", _KEEPS_FIX),
+        (4, "G6", "error", _ROLE, _TA,
+         f"`site.elpac@example.org` holds a role at `{ELEMENTARY}` that `{SITE}` may not "
+         "remove, and this row would replace it",
+         "a coordinator who governs that role there uploads this row, or removes the role first"),
+        (5, "U7", "warning", "First Name", None, f"`former.teacher@example.org` {_KEEPS}",
+         _KEEPS_FIX),
+        (5, "G11", "error", "E-mail Address", "former.teacher@example.org",
+         "this row would reactivate the inactive account `former.teacher@example.org`, and "
+         f"`{SITE}` may not reactivate it: that needs authority over every role the account "
+         "holds", "whoever covers every role the account holds uploads this row (G8), or use a "
+         "different e-mail address"),
+    ]  # fmt: skip
+
+
+def test_e5_against_the_directory_and_u7_columns_whole(example: Directory) -> None:
+    """E5, G6, U7: a role held elsewhere is named only to who may remove it; a kept name or
+    phone is reported on the column of the first value kept."""
+    [named] = _check(users(user_row("teacher@example.org", _ER, MIDDLE)), example).problems
+    assert (named.row, named.rule, named.column, named.value, named.message, named.fix) == (
+        2, "E5", "E-mail Address", "teacher@example.org",
+        f"`teacher@example.org` already holds `CAASPP Test Administrator` at `{ELEMENTARY}`; one "
+        f"e-mail holds one role, so it cannot also hold `{_ER}`",
+        "use a different e-mail address for this role (E3)",
+    )  # fmt: skip
+    v = _check(users(user_row("roster@example.org", _TA, ELEMENTARY)), example, SITE)
+    assert [(p.rule, p.message) for p in v.errors] == [
+        ("E5", "`roster@example.org` already holds another role; one e-mail holds one role, so "
+         f"it cannot also hold `{_TA}`"),
+    ]  # fmt: skip
+    account = example.account("site.educator@example.org")
+    assert account is not None
+    names = {"first": account.first_name, "last": account.last_name, "phone": account.phone}
+    for changed, column, label in [
+        ("last", "Last Name", "last name"),
+        ("phone", "Telephone Number", "phone"),
+    ]:
+        row = user_row(
+            "site.educator@example.org",
+            "Educator - Test Site",
+            ELEMENTARY,
+            **{**names, changed: "9"},
+        )
+        [p] = _check(users(row), example, SITE).problems
+        assert (p.rule, p.column, p.severity) == ("U7", column, Severity.WARNING)
+        assert p.message == (
+            f"`site.educator@example.org` keeps its own {label}: `{SITE}` may not edit the "
+            "account, so this row changes only its roles"
+        )
+
+
+def test_header_problems_whole(example: Directory) -> None:
+    """U1: an empty file, a missing column, a wrong one and an extra one, each whole; a header
+    with no rows is a warning."""
+    fix = f"the header is `{_HEADER}`"
+    assert _whole(_check(b"", example)) == [
+        (1, "U1", "error", None, None, "the file is empty: it has no header",
+         f"start with `{_HEADER}`"),
+    ]  # fmt: skip
+    assert _whole(_check(csv_bytes([], header=USER_HEADER[:5]), example)) == [
+        (1, "U1", "error", _ROLE, None, f"column `{_ROLE}` is missing from the header", fix),
+    ]
+    wrong = [*USER_HEADER[:2], "X", *USER_HEADER[3:], "Fax"]
+    assert _whole(_check(csv_bytes([], header=wrong), example)) == [
+        (1, "U1", "error", "CDS Code", "X", "column 3 of the header is `X`, not `CDS Code`", fix),
+        (1, "U1", "error", None, "Fax", "the header has a column `Fax` after the 6 it takes", fix),
+    ]
+    assert _whole(_check(users(), example)) == [
+        (1, "U1", "warning", None, None, "the file has a header and no rows", None),
+    ]
