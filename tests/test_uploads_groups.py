@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from caaspp_authz import Directory, Severity
-from caaspp_authz.uploads import GROUP_HEADER, Validation, validate_groups
+from caaspp_authz.uploads import GROUP_HEADER, Validation, groups_csv, validate_groups
 from tests.conftest import EXAMPLES
 from tests.uploadfiles import COORDINATOR, ELEMENTARY, LEA, MIDDLE, SITE, csv_bytes, groups
 
@@ -339,3 +339,17 @@ def test_empty_and_header_only_problems_whole(example: Directory) -> None:
         (1, "U8", "error", None, None, "the file has a header and no rows",
          "add a row for each student and user of each group"),
     ]  # fmt: skip
+
+
+def test_groups_csv_writes_each_member_sorted(example: Directory) -> None:
+    """U5, U8 (c): groups_csv writes the header, then each group's students and then its users,
+    one CRLF-ended row a member, groups sorted by school, name and year."""
+    assert groups_csv(example) == (
+        f"{','.join(GROUP_HEADER)}\r\n"
+        f"Period 1,{ELEMENTARY},2026,All,1000000001,\r\n"
+        f"Period 1,{ELEMENTARY},2026,All,1000000002,\r\n"
+        f"Period 1,{ELEMENTARY},2026,All,,examiner@example.org\r\n"
+        f"Period 1,{ELEMENTARY},2026,All,,teacher@example.org\r\n"
+        f"Reading Intervention,{MIDDLE},2026,ELA,1000000004,\r\n"
+        f"Reading Intervention,{MIDDLE},2026,ELA,,roster@example.org\r\n"
+    )

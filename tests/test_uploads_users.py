@@ -4,12 +4,20 @@ G6, G9)."""
 from __future__ import annotations
 
 import difflib
-from typing import Any
+import os
+from typing import Any, BinaryIO
 
 import pytest
 
 from caaspp_authz import Directory, Severity, role
-from caaspp_authz.uploads import USER_HEADER, Validation, iter_user_problems, validate_users
+from caaspp_authz.uploads import (
+    USER_HEADER,
+    Source,
+    Validation,
+    iter_user_problems,
+    users_csv,
+    validate_users,
+)
 from tests.conftest import EXAMPLES
 from tests.uploadfiles import (
     COORDINATOR,
@@ -572,4 +580,72 @@ def test_header_problems_whole(example: Directory) -> None:
     ]
     assert _whole(_check(users(), example)) == [
         (1, "U1", "warning", None, None, "the file has a header and no rows", None),
+    ]
+
+
+def test_users_csv_writes_each_assignment_by_current_name(example: Directory) -> None:
+    """U1, R3: users_csv writes the header, then one CRLF-ended row an assignment with the role's
+    current name; an e-mail to exclude is matched whatever its case and surrounding spaces."""
+    text = users_csv(example, exclude=[" CAASPP.Coordinator@Example.org "])
+    lines = text.split("\r\n")
+    assert lines[0] == ",".join(USER_HEADER)
+    assert lines[1] == (
+        "Ben,Ortiz,19647330000000,caaspp.secondary@example.org,213-555-0100,LEA CAASPP Coordinator"
+    )
+    assert lines[-1] == ""  # the last row ends with CRLF too
+    assert len(lines) == 1 + 20 + 1  # every assignment but the excluded coordinator's
+    assert "caaspp.coordinator@example.org" not in text
+    assert f"{MIDDLE},site.educator@example.org,213-555-0100,Educator—Test Site" in text
+    assert "caaspp.coordinator@example.org" in users_csv(example)
+
+
+def test_an_upload_source_is_a_path_a_stream_or_bytes() -> None:
+    """U1, U5: the public ``Source`` alias names what an upload is read from."""
+    assert Source == str | os.PathLike[str] | BinaryIO | bytes
+
+
+def test_values_echoed_are_cut_after_80_characters(example: Directory) -> None:
+    """U2: a problem shows a value of up to 80 characters whole, and a longer one cut to 80 and
+    an ellipsis, in its message and value alike."""
+    for text, shown in [("X" * 80, "X" * 80), ("Y" * 81, "Y" * 80 + "…")]:
+        header = [*USER_HEADER[:2], text, *USER_HEADER[3:]]
+        [p] = _check(csv_bytes([], header=header), example).problems
+        assert (p.message, p.value) == (
+            f"column 3 of the header is `{shown}`, not `CDS Code`",
+            shown,
+        )
+
+
+def test_header_names_are_matched_without_surrounding_spaces(example: Directory) -> None:
+    """U1: a header name with spaces around it names its column."""
+    header = [f" {h} " for h in USER_HEADER]
+    assert _check(csv_bytes([user_row()], header=header), example).problems == ()
+
+
+def test_width_problems_whole(example: Directory) -> None:
+    """U3: a row with a field too many, with stray trailing commas, or with a field missing is
+    one error naming the count, the row as read and the likely cause."""
+    good = f"A,B,{MIDDLE},a@example.org,1,LS Data Entry"
+    short = f"A,B,{MIDDLE},a@example.org,1"
+    data = users() + f"Jr.,{good}\r\n{good},,\r\n{short}\r\n".encode()
+    assert _whole(_check(data, example)) == [
+        (2, "U3", "error", None, f"Jr.,{good}", "the row has 7 field(s), not 6",
+         "a comma inside a field breaks the record: put the field in double quotes"),
+        (3, "U3", "error", None, f"{good},,", "the row has 8 field(s), not 6",
+         "the row ends with 2 comma(s) too many: remove the trailing comma(s)"),
+        (4, "U3", "error", None, short, "the row has 5 field(s), not 6",
+         "a field is missing: every row has a field for each column"),
+    ]  # fmt: skip
+
+
+def test_cds_code_with_a_decimal_point_says_to_enter_it_as_text(example: Directory) -> None:
+    """O5, U3: a code a spreadsheet gave a decimal point is an error with the fix to re-enter
+    it as text; a code of other characters has no fix."""
+    v = _check(
+        users(user_row(cds="19647332222222.0"), user_row("b@example.org", cds="1964733A222222")),
+        example,
+    )
+    assert [(p.row, p.rule, p.fix) for p in v.problems] == [
+        (2, "O5", "re-enter the 14-digit code as text (format the column as Text before typing)"),
+        (3, "O5", None),
     ]
