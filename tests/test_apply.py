@@ -288,3 +288,81 @@ def test_change_report_names_every_change_as_json_and_lines() -> None:
     ]
     assert ChangeReport().to_json() == {name: [] for name in report.to_json()}
     assert ChangeReport().lines() == []
+
+
+def test_apply_rows_for_new_and_existing_accounts_whole(example: Directory) -> None:
+    """E2, U4, U6, U7, R5: a new e-mail on two rows gets its role at both schools and the last
+    row's names; an account given a role needing a credential is recorded credentialed (and
+    reported once, only if it was not); a credentialed account given another role stays
+    credentialed; a role replaced is reported overridden, not added."""
+    data = users(
+        user_row("n@example.org", "CAASPP Test Examiner", ELEMENTARY),
+        user_row("n@example.org", "CAASPP Test Examiner", MIDDLE, first="Last"),
+        user_row("teacher@example.org", "CAASPP Test Examiner", ELEMENTARY),
+        user_row("examiner@example.org", "CAASPP Test Examiner", HIGH),
+        user_row("ta.te@example.org", "CAASPP Test Administrator", MIDDLE),
+    )
+    result = apply_users(data, example, uploader=COORDINATOR)
+    c = result.changes
+    examiner = "CAASPP Test Examiner"
+    assert c.assignments_added == (
+        AssignmentChange(Email("n@example.org"), examiner, CDSCode(ELEMENTARY)),
+        AssignmentChange(Email("n@example.org"), examiner, CDSCode(MIDDLE)),
+        AssignmentChange(Email("examiner@example.org"), examiner, CDSCode(HIGH)),
+    )
+    assert c.assignments_overridden == (
+        AssignmentChange(
+            Email("teacher@example.org"),
+            examiner,
+            CDSCode(ELEMENTARY),
+            "CAASPP Test Administrator",
+        ),
+        AssignmentChange(
+            Email("ta.te@example.org"),
+            "CAASPP Test Administrator",
+            CDSCode(MIDDLE),
+            "Test Administrator & Test Examiner",
+        ),
+    )
+    assert c.accounts_created == ("n@example.org",)
+    assert c.accounts_credentialed == ("n@example.org", "teacher@example.org")
+    assert c.accounts_reactivated == ()
+    held = {
+        e: (a.first_name, a.credentialed, [(x.role.name, x.org) for x in a.assignments])
+        for e in (
+            "n@example.org",
+            "teacher@example.org",
+            "examiner@example.org",
+            "ta.te@example.org",
+        )
+        if (a := result.directory.account(e)) is not None
+    }
+    assert held == {
+        "n@example.org": ("Last", True, [(examiner, ELEMENTARY), (examiner, MIDDLE)]),
+        "teacher@example.org": ("New", True, [(examiner, ELEMENTARY)]),
+        "examiner@example.org": ("New", True, [(examiner, ELEMENTARY), (examiner, HIGH)]),
+        "ta.te@example.org": ("New", True, [("CAASPP Test Administrator", MIDDLE)]),
+    }
+
+
+def test_a_change_the_directory_refuses_is_an_upload_error(example: Directory) -> None:
+    """U2, E4: applying a change the directory's own checks refuse raises UploadError carrying
+    their problems, not DirectoryError."""
+    from caaspp_authz import Account, Assignment, role
+    from caaspp_authz.uploads._common import _changed
+
+    two = Account(
+        email=Email("two@example.org"),
+        first_name="A",
+        last_name="B",
+        phone="1",
+        assignments=(
+            Assignment(role("CAASPP Test Administrator"), CDSCode(ELEMENTARY)),
+            Assignment(role("Educator—Roster"), CDSCode(ELEMENTARY)),
+        ),
+    )
+    with pytest.raises(UploadError) as info:
+        _changed(example, accounts=[two])
+    assert [(p.rule, p.where) for p in info.value.problems] == [
+        ("E4", "account `two@example.org`")
+    ]
