@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+import pytest
 
 from caaspp_authz import Directory, Severity
 from caaspp_authz.uploads import GROUP_HEADER, Validation, groups_csv, validate_groups
@@ -353,3 +356,87 @@ def test_groups_csv_writes_each_member_sorted(example: Directory) -> None:
         f"Reading Intervention,{MIDDLE},2026,ELA,1000000004,\r\n"
         f"Reading Intervention,{MIDDLE},2026,ELA,,roster@example.org\r\n"
     )
+
+
+def test_ssid_and_year_digits_are_ascii(example: Directory) -> None:
+    """U5, U8 (d): an SSID of ten non-ASCII digits is no SSID (no leading zero was lost), one of
+    nine is told to keep its zeros, and a year of full-width digits is no year."""
+    v = _check(
+        groups(
+            _row("١٠٠٠٠٠٠٠٠١", ""),
+            _row("١٠٠٠٠٠٠٠١", ""),
+            _row("1000000001", "", year="２０２６"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.column, p.fix) for p in v.problems] == [
+        (2, "U5", "student_ssid", None),
+        (
+            3,
+            "U5",
+            "student_ssid",
+            "a spreadsheet may have dropped leading zeros: format the column as Text",
+        ),
+        (4, "U8", "school_year", "write the year the school year ends, such as `2026`"),
+    ]
+
+
+def test_a_group_over_200_ssid_rows_is_one_error(example: Directory) -> None:
+    """U8 (a): the 201st SSID row of a group is the one error; later rows add none."""
+    rows = [_row(f"{1_100_000_000 + i}", "") for i in range(203)]
+    [p] = _check(groups(*rows), example).errors
+    assert (p.row, p.rule, p.column, p.value, p.message, p.fix) == (
+        202, "U8", "student_ssid", "1100000200",
+        "group `Period 2` has more than 200 rows with an SSID",
+        "split the group into groups of at most 200 students",
+    )  # fmt: skip
+
+
+def test_a_denied_assignment_is_one_error_a_group_and_login(example: Directory) -> None:
+    """V3: a login that may not be assigned a group is reported on its first row for that group
+    (new or existing), whatever the case of the login on later rows."""
+    login = "valley.teacher@sample.org"
+    v = _check(
+        groups(
+            _row("", login, name="New"),
+            _row("", login, name="New"),
+            _row("", login, name="Period 1"),
+            _row("", login.title(), name="Period 1"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.value) for p in v.problems] == [(2, "V3", login), (4, "V3", login)]
+
+
+def test_a_group_request_decide_denies_is_an_error(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """V3: a group whose ``create_group`` or ``edit_group`` is denied is an error on its first
+    row under the denial's rule, and its logins are not assigned (one answer on every path)."""
+    import caaspp_authz.uploads.groups as module
+    from caaspp_authz.decision import Action, Decision
+
+    real = module.decide
+
+    def deny_groups(user: Any, action: Action, resource: Any) -> Decision:
+        if action in (Action.CREATE_GROUP, Action.EDIT_GROUP):
+            return Decision(False, ("V9",), "no groups today", "ask tomorrow")
+        return real(user, action, resource)
+
+    monkeypatch.setattr(module, "decide", deny_groups)
+    v = _check(
+        groups(
+            _row(name="Period 1"), _row("1000000002", "valley.teacher@sample.org", name="Period 1")
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.column, p.value, p.message, p.fix) for p in v.problems] == [
+        (2, "V9", "group_name", "Period 1", "no groups today", "ask tomorrow")
+    ]
+    monkeypatch.setattr(
+        module,
+        "decide",
+        lambda u, a, r: Decision(False, (), "no") if a is Action.CREATE_GROUP else real(u, a, r),
+    )
+    [p] = _check(groups(_row(name="New")), example).problems
+    assert (p.rule, p.message) == ("V3", "no")
