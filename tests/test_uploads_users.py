@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from caaspp_authz import Directory, Severity, role
+from caaspp_authz import Directory, Severity, load_directory, role
 from caaspp_authz.uploads import (
     USER_HEADER,
     Source,
@@ -27,6 +27,7 @@ from tests.uploadfiles import (
     MIDDLE,
     SITE,
     csv_bytes,
+    example_mapping,
     multi_role,
     user_row,
     users,
@@ -649,3 +650,30 @@ def test_cds_code_with_a_decimal_point_says_to_enter_it_as_text(example: Directo
         (2, "O5", "re-enter the 14-digit code as text (format the column as Text before typing)"),
         (3, "O5", None),
     ]
+
+
+def test_bad_cds_code_against_roles_at_two_organizations_is_e5(example: Directory) -> None:
+    """U2, E5: a row with an unusable code giving an account another role than the one it holds
+    at two organizations is an E5 error (one row replaces roles at one organization only)."""
+    data = example_mapping()
+    teacher = next(a for a in data["accounts"] if a["email"] == "teacher@example.org")
+    teacher["roles"].append({"role": _TA, "org": MIDDLE})
+    directory = load_directory(data)
+    v = _check(users(user_row("teacher@example.org", _ER, "1.96473E+13")), directory)
+    assert [(p.rule, p.column) for p in v.errors] == [("O5", "CDS Code"), ("E5", "E-mail Address")]
+
+
+def test_a_row_without_a_usable_code_then_another_role_is_e5(example: Directory) -> None:
+    """U2, E5 (E3): a new e-mail's row with an unusable code, then a row giving it another role,
+    is an E5 error naming the first row, with the fix of another address."""
+    v = _check(
+        users(
+            user_row("c3@example.org", cds="1.96473E+13"),
+            user_row("c3@example.org", _ER, ELEMENTARY),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.message, p.fix) for p in v.problems][1:] == [
+        (3, "E5", f"`c3@example.org` is given `{_ER}` here and `{_TA}` on row 2; one e-mail "
+         "holds one role", "use a different e-mail address for each role (E3)"),
+    ]  # fmt: skip
