@@ -440,3 +440,33 @@ def test_a_group_request_decide_denies_is_an_error(
     )
     [p] = _check(groups(_row(name="New")), example).problems
     assert (p.rule, p.message) == ("V3", "no")
+
+
+def test_groups_that_come_back_within_a_school_and_after_one(example: Directory) -> None:
+    """U8 (c): a group whose rows come back after a later group of its school is an error, and
+    so is the group a school's rows ended with when the school comes back to it."""
+    within = _check(
+        groups(
+            _row("1000000001", "", name="G1"),
+            _row("1000000001", "", name="G2"),
+            _row("1000000001", "", name="G3"),
+            _row("1000000002", "", name="G2"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.column) for p in within.errors] == [(5, "U8", "group_name")]
+    back = _check(
+        groups(
+            _row("1000000001", "", name="G1"),
+            _row("1000000001", "", name="G2"),
+            _row("1000000004", "", name="X", school=MIDDLE),
+            _row("1000000002", "", name="G1"),
+            _row("1000000002", "", name="G2"),
+        ),
+        example,
+        COORDINATOR,
+    )
+    assert [(p.row, p.rule, p.column) for p in back.errors] == [
+        (5, "U8", "school_natural_id"),
+        (6, "U8", "group_name"),
+    ]
