@@ -677,3 +677,38 @@ def test_a_row_without_a_usable_code_then_another_role_is_e5(example: Directory)
         (3, "E5", f"`c3@example.org` is given `{_ER}` here and `{_TA}` on row 2; one e-mail "
          "holds one role", "use a different e-mail address for each role (E3)"),
     ]  # fmt: skip
+
+
+def test_a_denial_for_a_new_email_names_the_new_account(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G3: a row's ``add_role`` for an e-mail with no account is decided for a stand-in account,
+    and its denial names "the new account", never the stand-in's address; a denial that gives no
+    rule is reported under G3."""
+    import caaspp_authz.uploads.users as module
+    from caaspp_authz.decision import Action, Decision
+
+    real = module.decide
+    stand_in = module._NEW
+
+    def deny(user: Any, action: Action, resource: Any) -> Decision:
+        if action is Action.ADD_ROLE:
+            rules = ("R5",) if resource.role.name == "CAASPP Test Examiner" else ()
+            return Decision(False, rules, f"`{stand_in}` may not", f"ask for `{stand_in}`")
+        return real(user, action, resource)
+
+    monkeypatch.setattr(module, "decide", deny)
+    v = _check(
+        users(user_row("a@example.org"), user_row("b@example.org", "CAASPP Test Examiner")),
+        example,
+    )
+    assert [(p.row, p.rule, p.message, p.fix) for p in v.errors] == [
+        (2, "G3", "`the new account` may not", "ask for `the new account`"),
+        (3, "R5", "`the new account` may not", "ask for `the new account`"),
+    ]
+
+
+def test_a_blank_cds_code_is_only_empty(example: Directory) -> None:
+    """U1: a CDS code of spaces is an empty field, not a malformed code."""
+    v = _check(users(user_row(cds="  ")), example)
+    assert [(p.rule, p.column) for p in v.problems] == [("U1", "CDS Code")]
