@@ -712,3 +712,19 @@ def test_a_blank_cds_code_is_only_empty(example: Directory) -> None:
     """U1: a CDS code of spaces is an empty field, not a malformed code."""
     v = _check(users(user_row(cds="  ")), example)
     assert [(p.rule, p.column) for p in v.problems] == [("U1", "CDS Code")]
+
+
+def test_a_domain_starting_with_a_dot_is_refused_after_a_clean_row(example: Directory) -> None:
+    """E1: an address whose domain starts with a dot is refused, also on a row whose CDS code
+    and role an earlier row found clean."""
+    v = _check(users(user_row("ok@example.org"), user_row("x@.org")), example)
+    assert [(p.row, p.rule) for p in v.problems] == [(3, "E1")]
+
+
+def test_a_repeated_row_with_unusual_names_is_a_warning(example: Directory) -> None:
+    """U2: an exact repeat of a new e-mail's row is a warning naming the first row, also when
+    its names start with a space (the full checks)."""
+    row = user_row("s@example.org", first=" Ann")
+    v = _check(users(row, row), example)
+    assert [(p.row, p.rule, p.severity) for p in v.problems] == [(3, "U2", Severity.WARNING)]
+    assert "row 2 gives it" in v.problems[0].message
