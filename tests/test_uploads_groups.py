@@ -413,17 +413,16 @@ def test_a_group_request_decide_denies_is_an_error(
 ) -> None:
     """V3: a group whose ``create_group`` or ``edit_group`` is denied is an error on its first
     row under the denial's rule, and its logins are not assigned (one answer on every path)."""
-    import caaspp_authz.uploads.groups as module
-    from caaspp_authz.decision import Action, Decision
+    from caaspp_authz.decision import Action, Decision, decide
 
-    real = module.decide
+    real = decide
 
     def deny_groups(user: Any, action: Action, resource: Any) -> Decision:
         if action in (Action.CREATE_GROUP, Action.EDIT_GROUP):
             return Decision(False, ("V9",), "no groups today", "ask tomorrow")
         return real(user, action, resource)
 
-    monkeypatch.setattr(module, "decide", deny_groups)
+    monkeypatch.setattr("caaspp_authz.uploads.groups.decide", deny_groups)
     v = _check(
         groups(
             _row(name="Period 1"), _row("1000000002", "valley.teacher@sample.org", name="Period 1")
@@ -434,8 +433,7 @@ def test_a_group_request_decide_denies_is_an_error(
         (2, "V9", "group_name", "Period 1", "no groups today", "ask tomorrow")
     ]
     monkeypatch.setattr(
-        module,
-        "decide",
+        "caaspp_authz.uploads.groups.decide",
         lambda u, a, r: Decision(False, (), "no") if a is Action.CREATE_GROUP else real(u, a, r),
     )
     [p] = _check(groups(_row(name="New")), example).problems

@@ -685,11 +685,10 @@ def test_a_denial_for_a_new_email_names_the_new_account(
     """G3: a row's ``add_role`` for an e-mail with no account is decided for a stand-in account,
     and its denial names "the new account", never the stand-in's address; a denial that gives no
     rule is reported under G3."""
-    import caaspp_authz.uploads.users as module
-    from caaspp_authz.decision import Action, Decision
+    from caaspp_authz.decision import Action, Decision, decide
 
-    real = module.decide
-    stand_in = module._NEW
+    real = decide
+    from caaspp_authz.uploads.users import _NEW as stand_in
 
     def deny(user: Any, action: Action, resource: Any) -> Decision:
         if action is Action.ADD_ROLE:
@@ -697,7 +696,7 @@ def test_a_denial_for_a_new_email_names_the_new_account(
             return Decision(False, rules, f"`{stand_in}` may not", f"ask for `{stand_in}`")
         return real(user, action, resource)
 
-    monkeypatch.setattr(module, "decide", deny)
+    monkeypatch.setattr("caaspp_authz.uploads.users.decide", deny)
     v = _check(
         users(user_row("a@example.org"), user_row("b@example.org", "CAASPP Test Examiner")),
         example,
