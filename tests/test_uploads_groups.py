@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from caaspp_authz import Directory, Severity
-from caaspp_authz.uploads import GROUP_HEADER, Validation, groups_csv, validate_groups
+from caaspp_authz.uploads import (
+    GROUP_HEADER,
+    Validation,
+    apply_groups,
+    groups_csv,
+    validate_groups,
+)
 from tests.conftest import EXAMPLES
 from tests.uploadfiles import COORDINATOR, ELEMENTARY, LEA, MIDDLE, SITE, csv_bytes, groups
 
@@ -468,3 +474,27 @@ def test_groups_that_come_back_within_a_school_and_after_one(example: Directory)
         (5, "U8", "school_natural_id"),
         (6, "U8", "group_name"),
     ]
+
+
+def test_blank_subjects_take_the_groups_subject(example: Directory) -> None:
+    """U8 (b): a group whose first rows have a blank subject takes the subject of a later row;
+    a group whose subjects are all blank is `All`; a later subject that differs is an error."""
+    data = groups(
+        _row("1000000001", "", name="A", subject=""),
+        _row("1000000002", "", name="A", subject="math"),
+        _row("1000000003", "", name="B", subject=""),
+    )
+    result = apply_groups(data, example, uploader=SITE)
+    subjects = {k.name: g.subject for k, g in result.directory.groups.items() if k.name in "AB"}
+    assert subjects == {"A": "Math", "B": "All"}
+    v = _check(
+        groups(
+            _row("1000000001", "", name="A", subject=""),
+            _row("1000000002", "", name="A", subject="Math"),
+            _row("1000000003", "", name="A", subject="ELA"),
+        ),
+        example,
+    )
+    [p] = v.problems
+    assert (p.row, p.rule, p.value, p.fix) == (4, "U8", "ELA", "write `Math`")
+    assert p.message.startswith("group `A` has subject `Math` on row ")
