@@ -13,6 +13,7 @@ from caaspp_authz.uploads import (
     Validation,
     apply_groups,
     groups_csv,
+    iter_group_problems,
     validate_groups,
 )
 from tests.conftest import EXAMPLES
@@ -498,3 +499,19 @@ def test_blank_subjects_take_the_groups_subject(example: Directory) -> None:
     [p] = v.problems
     assert (p.row, p.rule, p.value, p.fix) == (4, "U8", "ELA", "write `Math`")
     assert p.message.startswith("group `A` has subject `Math` on row ")
+
+
+def test_assignments_to_held_groups_are_reported_as_read(example: Directory) -> None:
+    """V3: as the file is read, a denied assignment to a group the directory holds is reported
+    on its row at once; only assignments to the file's new groups come last."""
+    login = "valley.teacher@sample.org"
+    found = iter_group_problems(
+        groups(
+            _row("", login, name="New"),
+            _row("", login, name="Period 1"),
+            _row("1000000001", "", year="2013"),
+        ),
+        example,
+        uploader=SITE,
+    )
+    assert [(p.row, p.rule) for p in found] == [(3, "V3"), (4, "U8"), (2, "V3")]
