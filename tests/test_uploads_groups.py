@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from caaspp_authz import Directory, Severity
+from caaspp_authz import Directory, Severity, load_directory
 from caaspp_authz.uploads import (
     GROUP_HEADER,
     Validation,
@@ -17,7 +17,16 @@ from caaspp_authz.uploads import (
     validate_groups,
 )
 from tests.conftest import EXAMPLES
-from tests.uploadfiles import COORDINATOR, ELEMENTARY, LEA, MIDDLE, SITE, csv_bytes, groups
+from tests.uploadfiles import (
+    COORDINATOR,
+    ELEMENTARY,
+    LEA,
+    MIDDLE,
+    SITE,
+    csv_bytes,
+    example_mapping,
+    groups,
+)
 
 
 def _check(data: bytes, directory: Directory, uploader: str = SITE) -> Validation:
@@ -515,3 +524,15 @@ def test_assignments_to_held_groups_are_reported_as_read(example: Directory) -> 
         uploader=SITE,
     )
     assert [(p.row, p.rule) for p in found] == [(3, "V3"), (4, "U8"), (2, "V3")]
+
+
+def test_new_group_assigned_to_a_multi_role_account() -> None:
+    """V3, E7: under multi-role, a new group of the file may be assigned to an account holding
+    two roles at its school (the assignment is decided under the directory's rule set)."""
+    data = example_mapping()
+    data["rule_set"] = "multi-role"
+    teacher = next(a for a in data["accounts"] if a["email"] == "teacher@example.org")
+    teacher["roles"].append({"role": "Educator—Roster", "org": ELEMENTARY})
+    directory = load_directory(data)
+    v = _check(groups(_row("", "teacher@example.org", name="New")), directory)
+    assert v.problems == ()
