@@ -536,3 +536,48 @@ def test_new_group_assigned_to_a_multi_role_account() -> None:
     directory = load_directory(data)
     v = _check(groups(_row("", "teacher@example.org", name="New")), directory)
     assert v.problems == ()
+
+
+def test_an_assignment_decide_denies_is_an_error_under_its_rule(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """V3: a login whose ``assign_group`` is denied is an error on its row under the denial's
+    first rule, or V3 when the denial names none, for a held group and a new one alike."""
+    from caaspp_authz.decision import Action, Decision, decide
+
+    def deny(user: Any, action: Action, resource: Any) -> Decision:
+        if action is Action.ASSIGN_GROUP:
+            rules = ("V9", "V3") if resource.to == "teacher@example.org" else ()
+            return Decision(False, rules, f"not {resource.to}", "fix it")
+        return decide(user, action, resource)
+
+    monkeypatch.setattr("caaspp_authz.uploads.groups.decide", deny)
+    v = _check(
+        groups(
+            _row("", "teacher@example.org", name="Period 1"),
+            _row("", "examiner@example.org", name="Period 1"),
+            _row("", "teacher@example.org", name="New"),
+            _row("", "examiner@example.org", name="New"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.column, p.value, p.message, p.fix) for p in v.problems] == [
+        (2, "V9", "group_user_login", "teacher@example.org", "not teacher@example.org", "fix it"),
+        (
+            3,
+            "V3",
+            "group_user_login",
+            "examiner@example.org",
+            "not examiner@example.org",
+            "fix it",
+        ),
+        (4, "V9", "group_user_login", "teacher@example.org", "not teacher@example.org", "fix it"),
+        (
+            5,
+            "V3",
+            "group_user_login",
+            "examiner@example.org",
+            "not examiner@example.org",
+            "fix it",
+        ),
+    ]
