@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from caaspp_authz import Directory, Severity, load_directory
+from caaspp_authz import CDSCode, Directory, Email, Group, GroupKey, Severity, load_directory
 from caaspp_authz.uploads import (
     GROUP_HEADER,
     Validation,
@@ -581,3 +581,34 @@ def test_an_assignment_decide_denies_is_an_error_under_its_rule(
             "fix it",
         ),
     ]
+
+
+def test_applied_groups_report_every_member_change(example: Directory) -> None:
+    """U5: applying a group file replaces each held group's members and creates the new ones;
+    the report names each student and user that joined or left, with its group; validation
+    says the file is a group file."""
+    data = groups(
+        _row("1000000001", "", name="Period 1"),
+        _row("1000000003", "interim@example.org", name="Period 1"),
+        _row("1000000002", "teacher@example.org", name="New", subject="ela"),
+    )
+    assert _check(data, example).kind == "groups"
+    result = apply_groups(data, example, uploader=SITE)
+    period = GroupKey(CDSCode(ELEMENTARY), 2026, "Period 1")
+    new = GroupKey(CDSCode(ELEMENTARY), 2026, "New")
+    c = result.changes
+    assert (c.groups_created, c.groups_replaced) == ((new,), (period,))
+    assert [(m.group, m.kind, m.member) for m in c.members_added] == [
+        (period, "student", "1000000003"),
+        (period, "user", "interim@example.org"),
+        (new, "student", "1000000002"),
+        (new, "user", "teacher@example.org"),
+    ]
+    assert [(m.group, m.kind, m.member) for m in c.members_removed] == [
+        (period, "student", "1000000002"),
+        (period, "user", "examiner@example.org"),
+        (period, "user", "teacher@example.org"),
+    ]
+    assert result.directory.group(new) == Group(
+        new, "ELA", frozenset({"1000000002"}), frozenset({Email("teacher@example.org")})
+    )

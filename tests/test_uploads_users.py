@@ -725,5 +725,6 @@ def test_a_repeated_row_with_unusual_names_is_a_warning(example: Directory) -> N
     its names start with a space (the full checks)."""
     row = user_row("s@example.org", first=" Ann")
     v = _check(users(row, row), example)
+    assert v.kind == "users"
     assert [(p.row, p.rule, p.severity) for p in v.problems] == [(3, "U2", Severity.WARNING)]
     assert "row 2 gives it" in v.problems[0].message
