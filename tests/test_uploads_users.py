@@ -728,3 +728,19 @@ def test_a_repeated_row_with_unusual_names_is_a_warning(example: Directory) -> N
     assert v.kind == "users"
     assert [(p.row, p.rule, p.severity) for p in v.problems] == [(3, "U2", Severity.WARNING)]
     assert "row 2 gives it" in v.problems[0].message
+
+
+def test_a_repeated_row_after_an_odd_first_row_is_a_warning(example: Directory) -> None:
+    """U2: a repeat of a new e-mail's row is told apart from a new grant whatever the row
+    number of the first one (rows after a clean row of the same code and role)."""
+    v = _check(
+        users(
+            user_row("first@example.org"),
+            user_row("c@example.org"),
+            user_row("c@example.org"),
+            user_row("c@example.org", cds=HIGH),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule) for p in v.problems] == [(4, "U2")]
+    assert "row 3 gives it" in v.problems[0].message
