@@ -744,3 +744,23 @@ def test_a_repeated_row_after_an_odd_first_row_is_a_warning(example: Directory) 
     )
     assert [(p.row, p.rule) for p in v.problems] == [(4, "U2")]
     assert "row 3 gives it" in v.problems[0].message
+
+
+def test_a_grant_decide_denies_to_an_existing_account_is_an_error(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G3, U2: a row's ``add_role`` for an existing account, decided once the file is read, is
+    an error on the row's role under the denial's rule when ``decide`` denies it."""
+    from caaspp_authz.decision import Action, Decision, decide
+
+    def deny(user: Any, action: Action, resource: Any) -> Decision:
+        if action is Action.ADD_ROLE and resource.to == "teacher@example.org":
+            return Decision(False, ("V9",), "not today", "ask tomorrow")
+        return decide(user, action, resource)
+
+    monkeypatch.setattr("caaspp_authz.uploads.users.decide", deny)
+    row = user_row("teacher@example.org", _TA, HIGH, first="Tia")
+    v = _check(users(user_row("new@example.org"), row), example)
+    assert _whole(v) == [
+        (3, "V9", "error", _ROLE, _TA, "not today", "ask tomorrow"),
+    ]
