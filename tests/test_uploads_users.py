@@ -764,3 +764,16 @@ def test_a_grant_decide_denies_to_an_existing_account_is_an_error(
     assert _whole(v) == [
         (3, "V9", "error", _ROLE, _TA, "not today", "ask tomorrow"),
     ]
+
+
+def test_a_pair_denied_for_an_existing_account_is_one_error(example: Directory) -> None:
+    """G9, G3: a row for an existing account whose code the uploader may not upload to, or whose
+    role it may not grant there, is one error, not a second one once the file is read."""
+    v = _check(
+        users(
+            user_row("teacher@example.org", _TA, "01611921234567", first="Tia"),
+            user_row("examiner@example.org", "CAASPP Test Examiner", LEA, first="Tia"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule) for p in v.problems] == [(2, "G9"), (3, "R2"), (3, "R5")]
