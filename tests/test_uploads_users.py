@@ -777,3 +777,13 @@ def test_a_pair_denied_for_an_existing_account_is_one_error(example: Directory) 
         example,
     )
     assert [(p.row, p.rule) for p in v.problems] == [(2, "G9"), (3, "R2"), (3, "R5")]
+
+
+def test_rows_with_a_reading_problem_are_counted(example: Directory) -> None:
+    """U2, U3: a validation counts every row read, those with a reading problem (bytes that are
+    not UTF-8) among them."""
+    bad = f"Ann,Le\xffe,{MIDDLE},a@example.org,1,Educator - Roster\r\n".encode("latin-1")
+    good = f"Bo,Lee,{MIDDLE},b@example.org,1,Educator - Roster\r\n".encode()
+    v = _check(users() + bad + good + bad.replace(b"a@", b"c@"), example)
+    assert v.rows == 3
+    assert [(p.row, p.rule) for p in v.problems] == [(2, "U3"), (4, "U3")]
