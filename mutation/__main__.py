@@ -145,12 +145,44 @@ def _run_module(
         chosen = [m for m in chosen if last.get(m.key) == "survived"]
     if args.resume:
         chosen = [m for m in chosen if m.key not in last]
+    with runner.preloaded(name, PACKAGE) as warm:
+        return _run_chosen(
+            name,
+            path,
+            mutants,
+            chosen,
+            tests,
+            explained,
+            stored,
+            args,
+            scratch,
+            digest,
+            last,
+            warm,
+        )
+
+
+def _run_chosen(
+    name: str,
+    path: Path,
+    mutants: list[Mutant],
+    chosen: list[Mutant],
+    tests: list[str],
+    explained: dict[str, str],
+    stored: dict[str, dict[str, object]],
+    args: argparse.Namespace,
+    scratch: Path,
+    digest: str,
+    last: dict[str, str],
+    warm: bool,
+) -> tuple[list[object], int]:
     base = runner.baseline(name, path, tests, scratch)
     timeout = runner.timeouts(base)
     print(
         f"{name}: running {len(chosen)} of {len(mutants)} mutants; the tests take "
         f"{' + '.join(f'{b:.1f}' for b in base)} s unmutated "
-        f"(timeouts {', '.join(f'{t:.0f}' for t in timeout)} s)",
+        f"(timeouts {', '.join(f'{t:.0f}' for t in timeout)} s)"
+        + ("; the package is imported once, before" if warm else ""),
         flush=True,
     )
     started = time.monotonic()

@@ -27,7 +27,7 @@ import time
 import tomllib
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
@@ -126,6 +126,36 @@ def _child(mutant: Mutant | None, name: str, path: Path, tests: Sequence[str], l
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+@contextlib.contextmanager
+def preloaded(name: str, package: str = "caaspp_authz") -> Iterator[bool]:
+    """Import ``package`` in the warm parent for the run of ``name``, when that leaves ``name``
+    unimported (the upload modules: the package's own ``__init__`` never imports them).
+
+    Every child then imports only ``name`` and the modules that import it, all through the
+    hook, and each mutant saves the package's import. Whether the package imports ``name`` is
+    asked of a forked child, so the parent imports nothing for a module it does import (the
+    decision, the catalog, ...). Afterwards the package's modules are dropped again, so the
+    next module's children import them afresh. Yields whether the package was imported.
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            importlib.import_module(package)
+            code = 0 if name not in sys.modules else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    load = os.waitstatus_to_exitcode(status) == 0
+    if load:
+        importlib.import_module(package)
+    try:
+        yield load
+    finally:
+        for module in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+            del sys.modules[module]
 
 
 def stages(tests: Sequence[str]) -> list[list[str]]:

@@ -3,6 +3,7 @@ G11)."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from caaspp_authz import (
@@ -14,9 +15,13 @@ from caaspp_authz import (
     dump_directory,
     load_directory,
 )
+from caaspp_authz.errors import Problem, Severity
 from caaspp_authz.uploads import (
     AssignmentChange,
+    ChangeReport,
+    MemberChange,
     UploadError,
+    Validation,
     apply_groups,
     apply_users,
 )
@@ -24,6 +29,7 @@ from tests.conftest import EXAMPLES
 from tests.uploadfiles import (
     COORDINATOR,
     ELEMENTARY,
+    HIGH,
     MIDDLE,
     SITE,
     groups,
@@ -190,3 +196,173 @@ def test_group_members_leave_when_not_in_the_file(example: Directory) -> None:
         ("user", "teacher@example.org"),
         ("user", "examiner@example.org"),
     }
+
+
+def test_refusal_names_each_error_and_no_warning() -> None:
+    """U2: a refused file's error counts its errors and lists each, one a line; the warnings
+    are the validation's and the error's problems too, not in the text."""
+    problems = [
+        Problem("U1", "`First Name` is empty", row=2, column="First Name"),
+        Problem("U3", "a warning", severity=Severity.WARNING, row=3),
+        Problem("O5", "not a code", row=4, fix="write the code"),
+    ]
+    error = UploadError(problems)
+    assert str(error) == (
+        "the file is refused: 2 error(s)\n"
+        "  [U1] row 2, column First Name: `First Name` is empty\n"
+        "  [O5] row 4: not a code (fix: write the code)"
+    )
+    assert error.problems == tuple(problems)
+    assert error.errors == (problems[0], problems[2])
+    validation = Validation("users", tuple(problems), 3)
+    assert validation.errors == (problems[0], problems[2])
+    assert validation.warnings == (problems[1],)
+    assert not validation.valid
+    assert Validation("users", (problems[1],), 1).valid
+
+
+def test_change_report_names_every_change_as_json_and_lines() -> None:
+    """U4, U5, U6, G11: the change report's JSON and lines name every change of each kind with
+    all its fields (an added role replaced nothing: its `previous` is null)."""
+    school, other = CDSCode(ELEMENTARY), CDSCode(HIGH)
+    period, lab = GroupKey(school, 2026, "Period 1"), GroupKey(other, 2025, "Lab")
+    added = AssignmentChange(Email("a@example.org"), "CAASPP Test Administrator", school)
+    assert added.previous is None
+    report = ChangeReport(
+        assignments_added=[added],
+        assignments_overridden=[
+            AssignmentChange(
+                Email("b@example.org"), "Educator—Roster", other, "CAASPP Test Examiner"
+            )
+        ],
+        accounts_created=[Email("a@example.org")],
+        accounts_reactivated=[Email("c@example.org")],
+        accounts_credentialed=[Email("d@example.org")],
+        groups_created=[period],
+        groups_replaced=[lab],
+        members_added=[MemberChange(period, "student", "1000000001")],
+        members_removed=[MemberChange(lab, "user", "e@example.org")],
+        students_added=["1000000009"],
+    )
+    assert report.accounts_created == ("a@example.org",)  # lists are kept as tuples
+    assert hash(report) == hash(attrs.evolve(report))
+    period_json = {"name": "Period 1", "school": ELEMENTARY, "school_year": 2026}
+    lab_json = {"name": "Lab", "school": HIGH, "school_year": 2025}
+    assert report.to_json() == {
+        "assignments_added": [
+            {
+                "email": "a@example.org",
+                "role": "CAASPP Test Administrator",
+                "org": ELEMENTARY,
+                "previous": None,
+            }
+        ],
+        "assignments_overridden": [
+            {
+                "email": "b@example.org",
+                "role": "Educator—Roster",
+                "org": HIGH,
+                "previous": "CAASPP Test Examiner",
+            }
+        ],
+        "accounts_created": ["a@example.org"],
+        "accounts_reactivated": ["c@example.org"],
+        "accounts_credentialed": ["d@example.org"],
+        "groups_created": [period_json],
+        "groups_replaced": [lab_json],
+        "members_added": [{"group": period_json, "kind": "student", "member": "1000000001"}],
+        "members_removed": [{"group": lab_json, "kind": "user", "member": "e@example.org"}],
+        "students_added": ["1000000009"],
+    }
+    assert report.lines() == [
+        f"added       a@example.org: CAASPP Test Administrator at {ELEMENTARY}",
+        f"overridden  b@example.org: CAASPP Test Examiner at {HIGH} -> Educator—Roster  (U4)",
+        "created     account a@example.org",
+        "reactivated account c@example.org  (G11)",
+        "credentialed account d@example.org  (R5, U6)",
+        f"created     group `Period 1` (2026) at `{ELEMENTARY}`",
+        f"replaced    group `Lab` (2025) at `{HIGH}`",
+        "students    added 1000000009  (U5)",
+        f"joined      student 1000000001 -> group `Period 1` (2026) at `{ELEMENTARY}`",
+        f"left        user e@example.org <- group `Lab` (2025) at `{HIGH}`",
+    ]
+    assert ChangeReport().to_json() == {name: [] for name in report.to_json()}
+    assert ChangeReport().lines() == []
+
+
+def test_apply_rows_for_new_and_existing_accounts_whole(example: Directory) -> None:
+    """E2, U4, U6, U7, R5: a new e-mail on two rows gets its role at both schools and the last
+    row's names; an account given a role needing a credential is recorded credentialed (and
+    reported once, only if it was not); a credentialed account given another role stays
+    credentialed; a role replaced is reported overridden, not added."""
+    data = users(
+        user_row("n@example.org", "CAASPP Test Examiner", ELEMENTARY),
+        user_row("n@example.org", "CAASPP Test Examiner", MIDDLE, first="Last"),
+        user_row("teacher@example.org", "CAASPP Test Examiner", ELEMENTARY),
+        user_row("examiner@example.org", "CAASPP Test Examiner", HIGH),
+        user_row("ta.te@example.org", "CAASPP Test Administrator", MIDDLE),
+    )
+    result = apply_users(data, example, uploader=COORDINATOR)
+    c = result.changes
+    examiner = "CAASPP Test Examiner"
+    assert c.assignments_added == (
+        AssignmentChange(Email("n@example.org"), examiner, CDSCode(ELEMENTARY)),
+        AssignmentChange(Email("n@example.org"), examiner, CDSCode(MIDDLE)),
+        AssignmentChange(Email("examiner@example.org"), examiner, CDSCode(HIGH)),
+    )
+    assert c.assignments_overridden == (
+        AssignmentChange(
+            Email("teacher@example.org"),
+            examiner,
+            CDSCode(ELEMENTARY),
+            "CAASPP Test Administrator",
+        ),
+        AssignmentChange(
+            Email("ta.te@example.org"),
+            "CAASPP Test Administrator",
+            CDSCode(MIDDLE),
+            "Test Administrator & Test Examiner",
+        ),
+    )
+    assert c.accounts_created == ("n@example.org",)
+    assert c.accounts_credentialed == ("n@example.org", "teacher@example.org")
+    assert c.accounts_reactivated == ()
+    held = {
+        e: (a.first_name, a.credentialed, [(x.role.name, x.org) for x in a.assignments])
+        for e in (
+            "n@example.org",
+            "teacher@example.org",
+            "examiner@example.org",
+            "ta.te@example.org",
+        )
+        if (a := result.directory.account(e)) is not None
+    }
+    assert held == {
+        "n@example.org": ("Last", True, [(examiner, ELEMENTARY), (examiner, MIDDLE)]),
+        "teacher@example.org": ("New", True, [(examiner, ELEMENTARY)]),
+        "examiner@example.org": ("New", True, [(examiner, ELEMENTARY), (examiner, HIGH)]),
+        "ta.te@example.org": ("New", True, [("CAASPP Test Administrator", MIDDLE)]),
+    }
+
+
+def test_a_change_the_directory_refuses_is_an_upload_error(example: Directory) -> None:
+    """U2, E4: applying a change the directory's own checks refuse raises UploadError carrying
+    their problems, not DirectoryError."""
+    from caaspp_authz import Account, Assignment, role
+    from caaspp_authz.uploads._common import _changed
+
+    two = Account(
+        email=Email("two@example.org"),
+        first_name="A",
+        last_name="B",
+        phone="1",
+        assignments=(
+            Assignment(role("CAASPP Test Administrator"), CDSCode(ELEMENTARY)),
+            Assignment(role("Educator—Roster"), CDSCode(ELEMENTARY)),
+        ),
+    )
+    with pytest.raises(UploadError) as info:
+        _changed(example, accounts=[two])
+    assert [(p.rule, p.where) for p in info.value.problems] == [
+        ("E4", "account `two@example.org`")
+    ]

@@ -126,3 +126,25 @@ def test_an_equivalent_without_a_reason_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(SystemExit, match=re.escape("`f | a -> b`")):
         equivalents(path)
+
+
+def test_package_is_imported_once_only_for_a_module_it_leaves_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent imports the package before a module's run only when the package's import
+    leaves that module unimported, and drops the package's modules afterwards."""
+    package = tmp_path / "mutation_sample_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from mutation_sample_pkg import inner\n", "utf-8")
+    (package / "inner.py").write_text("X = 1\n", "utf-8")
+    (package / "leaf.py").write_text("from mutation_sample_pkg.inner import X\n", "utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with runner.preloaded("mutation_sample_pkg.leaf", "mutation_sample_pkg") as warm:
+        assert warm
+        assert "mutation_sample_pkg.inner" in sys.modules
+        assert "mutation_sample_pkg.leaf" not in sys.modules
+    assert "mutation_sample_pkg" not in sys.modules
+    assert "mutation_sample_pkg.inner" not in sys.modules
+    with runner.preloaded("mutation_sample_pkg.inner", "mutation_sample_pkg") as warm:
+        assert not warm
+        assert "mutation_sample_pkg" not in sys.modules

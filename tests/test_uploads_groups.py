@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from caaspp_authz import Directory, Severity
-from caaspp_authz.uploads import GROUP_HEADER, Validation, validate_groups
+import pytest
+
+from caaspp_authz import CDSCode, Directory, Email, Group, GroupKey, Severity, load_directory
+from caaspp_authz.uploads import (
+    GROUP_HEADER,
+    Validation,
+    apply_groups,
+    groups_csv,
+    iter_group_problems,
+    validate_groups,
+)
 from tests.conftest import EXAMPLES
-from tests.uploadfiles import COORDINATOR, ELEMENTARY, LEA, MIDDLE, SITE, csv_bytes, groups
+from tests.uploadfiles import (
+    COORDINATOR,
+    ELEMENTARY,
+    LEA,
+    MIDDLE,
+    SITE,
+    csv_bytes,
+    example_mapping,
+    groups,
+)
 
 
 def _check(data: bytes, directory: Directory, uploader: str = SITE) -> Validation:
@@ -203,3 +222,393 @@ def test_group_name_formula_is_warned(example: Directory) -> None:
     v = _check(groups(_row(name="=cmd()")), example)
     assert v.valid
     assert _rules(v) == [(2, "U3", "group_name")]
+
+
+def _whole(v: Validation) -> list[tuple[object, ...]]:
+    return [
+        (p.row, p.rule, p.severity.value, p.column, p.value, p.message, p.fix) for p in v.problems
+    ]
+
+
+_SORT = "sort the file by school, group name and school year"
+_NEVER = "the group would open nothing to `valley.teacher@sample.org`"
+_NEVER_FIX = (
+    "assign a group only to a user with a role carrying PII_GROUP or PII at its school "
+    f"`{ELEMENTARY}` (or its LEA `{LEA}`)"
+)
+
+
+def test_every_problem_of_a_group_file_whole(example: Directory) -> None:
+    """U5, U8, U3, O4, O5, E1, V1, V3: each problem a group file can have, with its row, rule,
+    severity, column, value, message and fix."""
+    v = _check(
+        groups(
+            ("Period 1", ELEMENTARY, "2026", "math", "1000000001", "teacher@example.org"),
+            ("Period 1", ELEMENTARY, "2026", "ELA", "1000000002", ""),
+            ("Period 1", ELEMENTARY, "2026", "", "1000000004", ""),
+            ("Period 1", ELEMENTARY, "2026", "Science", "12345", ""),
+            ("Period 1", ELEMENTARY, "2026", "", "12345678901", "not-an-email"),
+            ("Period 1", ELEMENTARY, "2026", "", "", "ghost@example.org"),
+            ("Period 1", ELEMENTARY, "2026", "", "1999999999", "valley.teacher@sample.org"),
+            ("Period 1", ELEMENTARY, "2026", "", "1999999999", ""),
+            ("", ELEMENTARY, "2026", "", "1000000001", ""),
+            ("=cmd()", ELEMENTARY, "2026", "", "1000000001", ""),
+            ("X", " ", "2026", "", "1000000001", ""),
+            ("X", "1.96473E+13", "2026", "", "1000000001", ""),
+            ("X", "19647339999999", "2026", "", "1000000001", ""),
+            ("X", LEA, "2026", "", "1000000001", ""),
+            ("X", ELEMENTARY, "", "", "1000000001", ""),
+            ("X", ELEMENTARY, "2013", "", "1000000001", ""),
+            ("X", ELEMENTARY, "26", "", "1000000001", ""),
+            ("X", ELEMENTARY, "2026", "", "", ""),
+            ("New", ELEMENTARY, "2026", "", "", "valley.teacher@sample.org"),
+            ("New", ELEMENTARY, "2026", "", "", "teacher@example.org"),
+            ("Period 1", ELEMENTARY, "2026", "", "1000000003", ""),
+            ("X", MIDDLE, "2026", "", "1000000001", ""),
+            ("a", "b", "c"),
+        ),
+        example,
+    )
+    assert v.rows == 23
+    assert _whole(v) == [
+        (3, "U8", "error", "subject_code", "ELA",
+         "group `Period 1` has subject `Math` on row 2 and `ELA` here; a group has one subject",
+         "write `Math`"),
+        (4, "V1", "warning", "student_ssid", "1000000004",
+         f"student `1000000004` is listed at another school, not at `{ELEMENTARY}`: results it "
+         "earned there are not opened by this group's school", None),
+        (5, "U5", "error", "subject_code", "Science", "subject `Science` is none of All, Math, ELA",
+         "write one of All, Math, ELA, or leave it blank"),
+        (5, "U5", "error", "student_ssid", "12345", "SSID `12345` is not 10 digits",
+         "a spreadsheet may have dropped leading zeros: format the column as Text"),
+        (6, "U5", "error", "student_ssid", "12345678901", "SSID `12345678901` is not 10 digits",
+         None),
+        (6, "E1", "error", "group_user_login", "not-an-email",
+         "`not-an-email` is not an e-mail address", None),
+        (7, "U5", "error", "group_user_login", "ghost@example.org",
+         "`ghost@example.org` is not a known account: a group is assigned to users only",
+         "add the user (a TOMS user upload) first"),
+        (8, "U5", "warning", "student_ssid", "1999999999",
+         "student `1999999999` is not in the directory: it stays a member of the group, which "
+         "opens nothing of it until the directory lists the student", None),
+        (8, "V3", "error", "group_user_login", "valley.teacher@sample.org", _NEVER, _NEVER_FIX),
+        (10, "U5", "error", "group_name", None, "`group_name` is empty", None),
+        (11, "U3", "warning", "group_name", "=cmd()",
+         "`=cmd()` starts with `=`: a spreadsheet that opens an export of it could run it as a "
+         "formula", "remove the leading character"),
+        (12, "U5", "error", "school_natural_id", None, "`school_natural_id` is empty", None),
+        (13, "O5", "error", "school_natural_id", "1.96473E+13",
+         "CDS code `1.96473E+13` is in scientific notation: a spreadsheet turned it into a number "
+         "and its last digits are lost; re-enter the 14 digits with the column formatted as text",
+         "re-enter the 14-digit code as text (format the column as Text before typing)"),
+        (14, "O4", "error", "school_natural_id", "19647339999999",
+         "school `19647339999999` is not in the directory", None),
+        (15, "U5", "error", "school_natural_id", LEA,
+         f"`{LEA}` is an LEA: a student group belongs to a school", None),
+        (16, "U5", "error", "school_year", None, "`school_year` is empty", None),
+        (17, "U8", "error", "school_year", "2013",
+         "school year `2013` is before 2014, the first CAASPP year",
+         "write the year the school year ends, such as `2026`"),
+        (18, "U8", "error", "school_year", "26", "school year `26` is not a four-digit year",
+         "write the year the school year ends, such as `2026`"),
+        (19, "U5", "error", "student_ssid", None,
+         "the row has neither a student SSID nor a user login",
+         "give a student SSID, a user login, or both"),
+        (20, "V3", "error", "group_user_login", "valley.teacher@sample.org", _NEVER, _NEVER_FIX),
+        (22, "U8", "error", "group_name", "Period 1",
+         f"the rows of group `Period 1` (2026) at `{ELEMENTARY}` are not together: it comes back "
+         "here after another group of its school", _SORT),
+        (23, "U5", "error", "school_natural_id", MIDDLE,
+         f"`{SITE}` may not upload groups for `{MIDDLE}`: `{SITE}` holds no GROUP_ADMIN over "
+         f"`{MIDDLE}`", f"needs a role carrying GROUP_ADMIN at `{MIDDLE}` (or its LEA `{LEA}`)"),
+        (24, "U3", "error", None, "a,b,c", "the row has 3 field(s), not 6",
+         "a field is missing: every row has a field for each column"),
+    ]  # fmt: skip
+
+
+def test_school_that_comes_back_and_a_student_the_uploader_sees_whole(example: Directory) -> None:
+    """U8 (c), V1: a school whose rows come back is an error naming it; a student listed at
+    another school is named there to an uploader who may view its results."""
+    v = _check(
+        groups(
+            ("A", ELEMENTARY, "2026", "", "1000000004", ""),
+            ("A", MIDDLE, "2026", "", "1000000005", ""),
+            ("A", ELEMENTARY, "2026", "", "1000000001", ""),
+        ),
+        example,
+        COORDINATOR,
+    )
+    assert _whole(v) == [
+        (2, "V1", "warning", "student_ssid", "1000000004",
+         f"student `1000000004` is listed at `{MIDDLE}`, not at `{ELEMENTARY}`: results it "
+         "earned there are not opened by this group's school", None),
+        (4, "U8", "error", "school_natural_id", ELEMENTARY,
+         f"the rows of school `{ELEMENTARY}` are not together: it comes back here after another "
+         "school", _SORT),
+    ]  # fmt: skip
+
+
+def test_empty_and_header_only_problems_whole(example: Directory) -> None:
+    """U5, U8 (e): an empty file and a header with no rows, each one whole problem on row 1."""
+    assert _whole(_check(b"", example)) == [
+        (1, "U5", "error", None, None, "the file is empty: it has no header",
+         f"start with `{','.join(GROUP_HEADER)}`"),
+    ]  # fmt: skip
+    assert _whole(_check(groups(), example)) == [
+        (1, "U8", "error", None, None, "the file has a header and no rows",
+         "add a row for each student and user of each group"),
+    ]  # fmt: skip
+
+
+def test_groups_csv_writes_each_member_sorted(example: Directory) -> None:
+    """U5, U8 (c): groups_csv writes the header, then each group's students and then its users,
+    one CRLF-ended row a member, groups sorted by school, name and year."""
+    assert groups_csv(example) == (
+        f"{','.join(GROUP_HEADER)}\r\n"
+        f"Period 1,{ELEMENTARY},2026,All,1000000001,\r\n"
+        f"Period 1,{ELEMENTARY},2026,All,1000000002,\r\n"
+        f"Period 1,{ELEMENTARY},2026,All,,examiner@example.org\r\n"
+        f"Period 1,{ELEMENTARY},2026,All,,teacher@example.org\r\n"
+        f"Reading Intervention,{MIDDLE},2026,ELA,1000000004,\r\n"
+        f"Reading Intervention,{MIDDLE},2026,ELA,,roster@example.org\r\n"
+    )
+
+
+def test_ssid_and_year_digits_are_ascii(example: Directory) -> None:
+    """U5, U8 (d): an SSID of ten non-ASCII digits is no SSID (no leading zero was lost), one of
+    nine is told to keep its zeros, and a year of full-width digits is no year."""
+    v = _check(
+        groups(
+            _row("١٠٠٠٠٠٠٠٠١", ""),
+            _row("١٠٠٠٠٠٠٠١", ""),
+            _row("1000000001", "", year="２０２６"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.column, p.fix) for p in v.problems] == [
+        (2, "U5", "student_ssid", None),
+        (
+            3,
+            "U5",
+            "student_ssid",
+            "a spreadsheet may have dropped leading zeros: format the column as Text",
+        ),
+        (4, "U8", "school_year", "write the year the school year ends, such as `2026`"),
+    ]
+
+
+def test_a_group_over_200_ssid_rows_is_one_error(example: Directory) -> None:
+    """U8 (a): the 201st SSID row of a group is the one error; later rows add none."""
+    rows = [_row(f"{1_100_000_000 + i}", "") for i in range(203)]
+    [p] = _check(groups(*rows), example).errors
+    assert (p.row, p.rule, p.column, p.value, p.message, p.fix) == (
+        202, "U8", "student_ssid", "1100000200",
+        "group `Period 2` has more than 200 rows with an SSID",
+        "split the group into groups of at most 200 students",
+    )  # fmt: skip
+
+
+def test_a_denied_assignment_is_one_error_a_group_and_login(example: Directory) -> None:
+    """V3: a login that may not be assigned a group is reported on its first row for that group
+    (new or existing), whatever the case of the login on later rows."""
+    login = "valley.teacher@sample.org"
+    v = _check(
+        groups(
+            _row("", login, name="New"),
+            _row("", login, name="New"),
+            _row("", login, name="Period 1"),
+            _row("", login.title(), name="Period 1"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.value) for p in v.problems] == [(2, "V3", login), (4, "V3", login)]
+
+
+def test_a_group_request_decide_denies_is_an_error(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """V3: a group whose ``create_group`` or ``edit_group`` is denied is an error on its first
+    row under the denial's rule, and its logins are not assigned (one answer on every path)."""
+    from caaspp_authz.decision import Action, Decision, decide
+
+    real = decide
+
+    def deny_groups(user: Any, action: Action, resource: Any) -> Decision:
+        if action in (Action.CREATE_GROUP, Action.EDIT_GROUP):
+            return Decision(False, ("V9",), "no groups today", "ask tomorrow")
+        return real(user, action, resource)
+
+    monkeypatch.setattr("caaspp_authz.uploads.groups.decide", deny_groups)
+    v = _check(
+        groups(
+            _row(name="Period 1"), _row("1000000002", "valley.teacher@sample.org", name="Period 1")
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.column, p.value, p.message, p.fix) for p in v.problems] == [
+        (2, "V9", "group_name", "Period 1", "no groups today", "ask tomorrow")
+    ]
+    monkeypatch.setattr(
+        "caaspp_authz.uploads.groups.decide",
+        lambda u, a, r: Decision(False, (), "no") if a is Action.CREATE_GROUP else real(u, a, r),
+    )
+    [p] = _check(groups(_row(name="New")), example).problems
+    assert (p.rule, p.message) == ("V3", "no")
+
+
+def test_groups_that_come_back_within_a_school_and_after_one(example: Directory) -> None:
+    """U8 (c): a group whose rows come back after a later group of its school is an error, and
+    so is the group a school's rows ended with when the school comes back to it."""
+    within = _check(
+        groups(
+            _row("1000000001", "", name="G1"),
+            _row("1000000001", "", name="G2"),
+            _row("1000000001", "", name="G3"),
+            _row("1000000002", "", name="G2"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.column) for p in within.errors] == [(5, "U8", "group_name")]
+    back = _check(
+        groups(
+            _row("1000000001", "", name="G1"),
+            _row("1000000001", "", name="G2"),
+            _row("1000000004", "", name="X", school=MIDDLE),
+            _row("1000000002", "", name="G1"),
+            _row("1000000002", "", name="G2"),
+        ),
+        example,
+        COORDINATOR,
+    )
+    assert [(p.row, p.rule, p.column) for p in back.errors] == [
+        (5, "U8", "school_natural_id"),
+        (6, "U8", "group_name"),
+    ]
+
+
+def test_blank_subjects_take_the_groups_subject(example: Directory) -> None:
+    """U8 (b): a group whose first rows have a blank subject takes the subject of a later row;
+    a group whose subjects are all blank is `All`; a later subject that differs is an error."""
+    data = groups(
+        _row("1000000001", "", name="A", subject=""),
+        _row("1000000002", "", name="A", subject="math"),
+        _row("1000000003", "", name="B", subject=""),
+    )
+    result = apply_groups(data, example, uploader=SITE)
+    subjects = {k.name: g.subject for k, g in result.directory.groups.items() if k.name in "AB"}
+    assert subjects == {"A": "Math", "B": "All"}
+    v = _check(
+        groups(
+            _row("1000000001", "", name="A", subject=""),
+            _row("1000000002", "", name="A", subject="Math"),
+            _row("1000000003", "", name="A", subject="ELA"),
+        ),
+        example,
+    )
+    [p] = v.problems
+    assert (p.row, p.rule, p.value, p.fix) == (4, "U8", "ELA", "write `Math`")
+    assert p.message.startswith("group `A` has subject `Math` on row ")
+
+
+def test_assignments_to_held_groups_are_reported_as_read(example: Directory) -> None:
+    """V3: as the file is read, a denied assignment to a group the directory holds is reported
+    on its row at once; only assignments to the file's new groups come last."""
+    login = "valley.teacher@sample.org"
+    found = iter_group_problems(
+        groups(
+            _row("", login, name="New"),
+            _row("", login, name="Period 1"),
+            _row("1000000001", "", year="2013"),
+        ),
+        example,
+        uploader=SITE,
+    )
+    assert [(p.row, p.rule) for p in found] == [(3, "V3"), (4, "U8"), (2, "V3")]
+
+
+def test_new_group_assigned_to_a_multi_role_account() -> None:
+    """V3, E7: under multi-role, a new group of the file may be assigned to an account holding
+    two roles at its school (the assignment is decided under the directory's rule set)."""
+    data = example_mapping()
+    data["rule_set"] = "multi-role"
+    teacher = next(a for a in data["accounts"] if a["email"] == "teacher@example.org")
+    teacher["roles"].append({"role": "Educator—Roster", "org": ELEMENTARY})
+    directory = load_directory(data)
+    v = _check(groups(_row("", "teacher@example.org", name="New")), directory)
+    assert v.problems == ()
+
+
+def test_an_assignment_decide_denies_is_an_error_under_its_rule(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """V3: a login whose ``assign_group`` is denied is an error on its row under the denial's
+    first rule, or V3 when the denial names none, for a held group and a new one alike."""
+    from caaspp_authz.decision import Action, Decision, decide
+
+    def deny(user: Any, action: Action, resource: Any) -> Decision:
+        if action is Action.ASSIGN_GROUP:
+            rules = ("V9", "V3") if resource.to == "teacher@example.org" else ()
+            return Decision(False, rules, f"not {resource.to}", "fix it")
+        return decide(user, action, resource)
+
+    monkeypatch.setattr("caaspp_authz.uploads.groups.decide", deny)
+    v = _check(
+        groups(
+            _row("", "teacher@example.org", name="Period 1"),
+            _row("", "examiner@example.org", name="Period 1"),
+            _row("", "teacher@example.org", name="New"),
+            _row("", "examiner@example.org", name="New"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.column, p.value, p.message, p.fix) for p in v.problems] == [
+        (2, "V9", "group_user_login", "teacher@example.org", "not teacher@example.org", "fix it"),
+        (
+            3,
+            "V3",
+            "group_user_login",
+            "examiner@example.org",
+            "not examiner@example.org",
+            "fix it",
+        ),
+        (4, "V9", "group_user_login", "teacher@example.org", "not teacher@example.org", "fix it"),
+        (
+            5,
+            "V3",
+            "group_user_login",
+            "examiner@example.org",
+            "not examiner@example.org",
+            "fix it",
+        ),
+    ]
+
+
+def test_applied_groups_report_every_member_change(example: Directory) -> None:
+    """U5: applying a group file replaces each held group's members and creates the new ones;
+    the report names each student and user that joined or left, with its group; validation
+    says the file is a group file."""
+    data = groups(
+        _row("1000000001", "", name="Period 1"),
+        _row("1000000003", "interim@example.org", name="Period 1"),
+        _row("1000000002", "teacher@example.org", name="New", subject="ela"),
+    )
+    assert _check(data, example).kind == "groups"
+    result = apply_groups(data, example, uploader=SITE)
+    period = GroupKey(CDSCode(ELEMENTARY), 2026, "Period 1")
+    new = GroupKey(CDSCode(ELEMENTARY), 2026, "New")
+    c = result.changes
+    assert (c.groups_created, c.groups_replaced) == ((new,), (period,))
+    assert [(m.group, m.kind, m.member) for m in c.members_added] == [
+        (period, "student", "1000000003"),
+        (period, "user", "interim@example.org"),
+        (new, "student", "1000000002"),
+        (new, "user", "teacher@example.org"),
+    ]
+    assert [(m.group, m.kind, m.member) for m in c.members_removed] == [
+        (period, "student", "1000000002"),
+        (period, "user", "examiner@example.org"),
+        (period, "user", "teacher@example.org"),
+    ]
+    assert result.directory.group(new) == Group(
+        new, "ELA", frozenset({"1000000002"}), frozenset({Email("teacher@example.org")})
+    )

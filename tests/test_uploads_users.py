@@ -4,12 +4,20 @@ G6, G9)."""
 from __future__ import annotations
 
 import difflib
-from typing import Any
+import os
+from typing import Any, BinaryIO
 
 import pytest
 
-from caaspp_authz import Directory, Severity, role
-from caaspp_authz.uploads import USER_HEADER, Validation, iter_user_problems, validate_users
+from caaspp_authz import Directory, Severity, load_directory, role
+from caaspp_authz.uploads import (
+    USER_HEADER,
+    Source,
+    Validation,
+    iter_user_problems,
+    users_csv,
+    validate_users,
+)
 from tests.conftest import EXAMPLES
 from tests.uploadfiles import (
     COORDINATOR,
@@ -19,6 +27,7 @@ from tests.uploadfiles import (
     MIDDLE,
     SITE,
     csv_bytes,
+    example_mapping,
     multi_role,
     user_row,
     users,
@@ -348,3 +357,433 @@ def test_unknown_uploader_may_upload_nothing(example: Directory) -> None:
     """G9: an e-mail with no account is refused on every row."""
     v = _check(users(user_row()), example, "nobody@example.org")
     assert [p.rule for p in v.problems] == ["G9"]
+
+
+def _whole(v: Validation) -> list[tuple[object, ...]]:
+    return [
+        (p.row, p.rule, p.severity.value, p.column, p.value, p.message, p.fix) for p in v.problems
+    ]
+
+
+_SCI = (
+    "CDS code `1.96473E+13` is in scientific notation: a spreadsheet turned it into a number and "
+    "its last digits are lost; re-enter the 14 digits with the column formatted as text"
+)
+_SCI_FIX = "re-enter the 14-digit code as text (format the column as Text before typing)"
+_ROLE = "Role in Organization"
+_TA = "CAASPP Test Administrator"
+_ER = "Educator—Roster"
+_KEEPS = (
+    "keeps its own first name, last name, phone: `site.coordinator@example.org` may not edit the "
+    "account, so this row changes only its roles"
+)
+_KEEPS_FIX = "ask whoever covers every role the account holds to change them (G8)"
+_HEADER = ",".join(USER_HEADER)
+
+
+def test_every_problem_of_a_row_whole(example: Directory) -> None:
+    """U1, U3, O4, O5, R3, R4, R5, G3, G9, E1, E6: each problem a row can have on its own, with
+    its row, rule, severity, column, value, message and fix."""
+    v = _check(
+        users(
+            user_row("a1@example.org", cds="1.96473E+13"),
+            user_row("a2@example.org", cds="1964733222222"),
+            user_row("a3@example.org", cds="19647339999999"),
+            user_row("a4@example.org", role="CAASPP Test Administrater"),
+            user_row("a5@example.org", role="Zzzzzz"),
+            user_row("a6@example.org", role="Test Administrator"),
+            user_row("a7@example.org", cds="01611921234567"),
+            user_row("a8@example.org", role="LEA ELPAC Coordinator", cds=LEA),
+            user_row("a9@example.org", role="CAASPP Test Examiner"),
+            ("", " ", MIDDLE, "b1@example.org", "", _TA),
+            ("=x", "+y", MIDDLE, "b2@example.org", "-1", _TA),
+            user_row("not an email"),
+            user_row("b3@example.abcdefghijk"),
+            user_row("", cds="", role=""),
+        ),
+        example,
+    )
+    assert v.rows == 14
+    other = "01611921234567"
+    assert _whole(v) == [
+        (2, "O5", "error", "CDS Code", "1.96473E+13", _SCI, _SCI_FIX),
+        (3, "O5", "error", "CDS Code", "1964733222222",
+         "CDS code `1964733222222` has 13 digits, not 14: 1 leading zero(s) were probably lost; "
+         "did you mean `01964733222222`?", "write `01964733222222`"),
+        (4, "O4", "error", "CDS Code", "19647339999999",
+         "organization `19647339999999` is not in the directory", None),
+        (5, "R4", "error", _ROLE, "CAASPP Test Administrater",
+         "`CAASPP Test Administrater` is not a role; did you mean `CAASPP Test Administrator`?",
+         "write `CAASPP Test Administrator`"),
+        (6, "R4", "error", _ROLE, "Zzzzzz", "`Zzzzzz` is not a role", None),
+        (7, "R3", "warning", _ROLE, "Test Administrator",
+         "`Test Administrator` is a legacy name of `CAASPP Test Administrator`",
+         "write `CAASPP Test Administrator`"),
+        (8, "G9", "error", "CDS Code", other,
+         f"`{COORDINATOR}` may not upload users for `{other}`: `{COORDINATOR}` holds no "
+         f"upload_users over `{other}`",
+         f"needs a role carrying upload_users at `{other}` (or its LEA `01611920000000`)"),
+        (9, "G3", "error", _ROLE, "LEA ELPAC Coordinator",
+         f"`{COORDINATOR}` may not grant `LEA ELPAC Coordinator` at `{LEA}`",
+         "ask a coordinator who may grant it there (see the grant matrix, G3)"),
+        (10, "R5", "warning", _ROLE, "CAASPP Test Examiner",
+         "`CAASPP Test Examiner` must be held by a licensed or credentialed employee: uploading "
+         "this row attests the credential, and the account is recorded credentialed", None),
+        (11, "U1", "error", "First Name", None, "`First Name` is empty", None),
+        (11, "U1", "error", "Last Name", None, "`Last Name` is empty", None),
+        (11, "U1", "error", "Telephone Number", None, "`Telephone Number` is empty", None),
+        (12, "U3", "warning", "First Name", "=x",
+         "`=x` starts with `=`: a spreadsheet that opens an export of it could run it as a "
+         "formula", "remove the leading character"),
+        (12, "U3", "warning", "Last Name", "+y",
+         "`+y` starts with `+`: a spreadsheet that opens an export of it could run it as a "
+         "formula", "remove the leading character"),
+        (12, "U3", "warning", "Telephone Number", "-1",
+         "`-1` starts with `-`: a spreadsheet that opens an export of it could run it as a "
+         "formula", "remove the leading character"),
+        (13, "E1", "error", "E-mail Address", "not an email",
+         "`not an email` is not an e-mail address", None),
+        (14, "E6", "error", "E-mail Address", "b3@example.abcdefghijk",
+         "the part of `b3@example.abcdefghijk` after its last dot has 11 characters; TOMS allows "
+         "at most 10", "use an address whose part after the last dot has at most 10 characters"),
+        (15, "U1", "error", "CDS Code", None, "`CDS Code` is empty", None),
+        (15, "U1", "error", "E-mail Address", None, "`E-mail Address` is empty", None),
+        (15, "U1", "error", _ROLE, None, "`Role in Organization` is empty", None),
+    ]  # fmt: skip
+
+
+def test_every_problem_of_rows_for_one_email_whole(example: Directory) -> None:
+    """E5 (E3, E4), U2: two roles for one e-mail in the file, at one organization (keep the
+    highest) or two, with or without a usable code, and a repeated row, each whole."""
+    v = _check(
+        users(
+            user_row("c1@example.org"),
+            user_row("c1@example.org", role=_ER),
+            user_row("c1@example.org", role=_ER, cds=HIGH),
+            user_row("c1@example.org"),
+            user_row("c2@example.org", cds="1.96473E+13"),
+            user_row("c2@example.org", cds="1.96473E+13", role=_ER),
+            user_row("teacher@example.org", cds=ELEMENTARY, first="Tia"),
+            user_row("teacher@example.org", cds=ELEMENTARY, first="Tia"),
+            user_row("teacher@example.org", cds=HIGH, role=_ER),
+            user_row("roster@example.org", cds="1.96473E+13", role=_TA),
+        ),
+        example,
+    )
+    two = "here and `CAASPP Test Administrator` on row {}; one e-mail holds one role"
+    e3 = "use a different e-mail address for each role (E3)"
+    again = (
+        "the row gives `{}` the role and organization row {} gives it: it adds nothing, and of "
+        "the two rows' names and phone the last are taken"
+    )
+    assert _whole(v) == [
+        (3, "E5", "error", _ROLE, _ER, f"`c1@example.org` is given `{_ER}` " + two.format(2),
+         "keep only `CAASPP Test Administrator`, the highest of them (E4)"),
+        (4, "E5", "error", _ROLE, _ER, f"`c1@example.org` is given `{_ER}` " + two.format(2), e3),
+        (5, "U2", "warning", None, None, again.format("c1@example.org", 2),
+         "remove the repeated row"),
+        (6, "O5", "error", "CDS Code", "1.96473E+13", _SCI, _SCI_FIX),
+        (7, "O5", "error", "CDS Code", "1.96473E+13", _SCI, _SCI_FIX),
+        (7, "E5", "error", _ROLE, _ER, f"`c2@example.org` is given `{_ER}` " + two.format(6), e3),
+        (9, "U2", "warning", None, None, again.format("teacher@example.org", 8),
+         "remove the repeated row"),
+        (10, "E5", "error", _ROLE, _ER,
+         f"`teacher@example.org` is given `{_ER}` " + two.format(8), e3),
+        (11, "O5", "error", "CDS Code", "1.96473E+13", _SCI, _SCI_FIX),
+    ]  # fmt: skip
+
+
+def test_every_problem_of_rows_for_existing_accounts_whole(example: Directory) -> None:
+    """U4, U7, G6, G11, E5: what a site coordinator's rows for existing accounts find (names
+    kept, a replacement, one it may not make, a reactivation it may not make), each whole."""
+    v = _check(
+        users(
+            user_row("site.educator@example.org", "Educator - Test Site", ELEMENTARY),
+            user_row("examiner@example.org", _TA, ELEMENTARY),
+            user_row("site.elpac@example.org", _TA, ELEMENTARY),
+            user_row("former.teacher@example.org", _TA, ELEMENTARY),
+        ),
+        example,
+        SITE,
+    )
+    assert _whole(v) == [
+        (2, "U7", "warning", "First Name", None, f"`site.educator@example.org` {_KEEPS}",
+         _KEEPS_FIX),
+        (3, "U4", "warning", _ROLE, _TA,
+         f"`examiner@example.org` holds `CAASPP Test Examiner` at `{ELEMENTARY}`; this row "
+         "replaces it with `CAASPP Test Administrator`", None),
+        (4, "U7", "warning", "First Name", None, f"`site.elpac@example.org` {_KEEPS}", _KEEPS_FIX),
+        (4, "G6", "error", _ROLE, _TA,
+         f"`site.elpac@example.org` holds a role at `{ELEMENTARY}` that `{SITE}` may not "
+         "remove, and this row would replace it",
+         "a coordinator who governs that role there uploads this row, or removes the role first"),
+        (5, "U7", "warning", "First Name", None, f"`former.teacher@example.org` {_KEEPS}",
+         _KEEPS_FIX),
+        (5, "G11", "error", "E-mail Address", "former.teacher@example.org",
+         "this row would reactivate the inactive account `former.teacher@example.org`, and "
+         f"`{SITE}` may not reactivate it: that needs authority over every role the account "
+         "holds", "whoever covers every role the account holds uploads this row (G8), or use a "
+         "different e-mail address"),
+    ]  # fmt: skip
+
+
+def test_e5_against_the_directory_and_u7_columns_whole(example: Directory) -> None:
+    """E5, G6, U7: a role held elsewhere is named only to who may remove it; a kept name or
+    phone is reported on the column of the first value kept."""
+    [named] = _check(users(user_row("teacher@example.org", _ER, MIDDLE)), example).problems
+    assert (named.row, named.rule, named.column, named.value, named.message, named.fix) == (
+        2, "E5", "E-mail Address", "teacher@example.org",
+        f"`teacher@example.org` already holds `CAASPP Test Administrator` at `{ELEMENTARY}`; one "
+        f"e-mail holds one role, so it cannot also hold `{_ER}`",
+        "use a different e-mail address for this role (E3)",
+    )  # fmt: skip
+    v = _check(users(user_row("roster@example.org", _TA, ELEMENTARY)), example, SITE)
+    assert [(p.rule, p.message) for p in v.errors] == [
+        ("E5", "`roster@example.org` already holds another role; one e-mail holds one role, so "
+         f"it cannot also hold `{_TA}`"),
+    ]  # fmt: skip
+    account = example.account("site.educator@example.org")
+    assert account is not None
+    names = {"first": account.first_name, "last": account.last_name, "phone": account.phone}
+    for changed, column, label in [
+        ("last", "Last Name", "last name"),
+        ("phone", "Telephone Number", "phone"),
+    ]:
+        row = user_row(
+            "site.educator@example.org",
+            "Educator - Test Site",
+            ELEMENTARY,
+            **{**names, changed: "9"},
+        )
+        [p] = _check(users(row), example, SITE).problems
+        assert (p.rule, p.column, p.severity) == ("U7", column, Severity.WARNING)
+        assert p.message == (
+            f"`site.educator@example.org` keeps its own {label}: `{SITE}` may not edit the "
+            "account, so this row changes only its roles"
+        )
+
+
+def test_header_problems_whole(example: Directory) -> None:
+    """U1: an empty file, a missing column, a wrong one and an extra one, each whole; a header
+    with no rows is a warning."""
+    fix = f"the header is `{_HEADER}`"
+    assert _whole(_check(b"", example)) == [
+        (1, "U1", "error", None, None, "the file is empty: it has no header",
+         f"start with `{_HEADER}`"),
+    ]  # fmt: skip
+    assert _whole(_check(csv_bytes([], header=USER_HEADER[:5]), example)) == [
+        (1, "U1", "error", _ROLE, None, f"column `{_ROLE}` is missing from the header", fix),
+    ]
+    wrong = [*USER_HEADER[:2], "X", *USER_HEADER[3:], "Fax"]
+    assert _whole(_check(csv_bytes([], header=wrong), example)) == [
+        (1, "U1", "error", "CDS Code", "X", "column 3 of the header is `X`, not `CDS Code`", fix),
+        (1, "U1", "error", None, "Fax", "the header has a column `Fax` after the 6 it takes", fix),
+    ]
+    assert _whole(_check(users(), example)) == [
+        (1, "U1", "warning", None, None, "the file has a header and no rows", None),
+    ]
+
+
+def test_users_csv_writes_each_assignment_by_current_name(example: Directory) -> None:
+    """U1, R3: users_csv writes the header, then one CRLF-ended row an assignment with the role's
+    current name; an e-mail to exclude is matched whatever its case and surrounding spaces."""
+    text = users_csv(example, exclude=[" CAASPP.Coordinator@Example.org "])
+    lines = text.split("\r\n")
+    assert lines[0] == ",".join(USER_HEADER)
+    assert lines[1] == (
+        "Ben,Ortiz,19647330000000,caaspp.secondary@example.org,213-555-0100,LEA CAASPP Coordinator"
+    )
+    assert lines[-1] == ""  # the last row ends with CRLF too
+    assert len(lines) == 1 + 20 + 1  # every assignment but the excluded coordinator's
+    assert "caaspp.coordinator@example.org" not in text
+    assert f"{MIDDLE},site.educator@example.org,213-555-0100,Educator—Test Site" in text
+    assert "caaspp.coordinator@example.org" in users_csv(example)
+
+
+def test_an_upload_source_is_a_path_a_stream_or_bytes() -> None:
+    """U1, U5: the public ``Source`` alias names what an upload is read from."""
+    assert Source == str | os.PathLike[str] | BinaryIO | bytes
+
+
+def test_values_echoed_are_cut_after_80_characters(example: Directory) -> None:
+    """U2: a problem shows a value of up to 80 characters whole, and a longer one cut to 80 and
+    an ellipsis, in its message and value alike."""
+    for text, shown in [("X" * 80, "X" * 80), ("Y" * 81, "Y" * 80 + "…")]:
+        header = [*USER_HEADER[:2], text, *USER_HEADER[3:]]
+        [p] = _check(csv_bytes([], header=header), example).problems
+        assert (p.message, p.value) == (
+            f"column 3 of the header is `{shown}`, not `CDS Code`",
+            shown,
+        )
+
+
+def test_header_names_are_matched_without_surrounding_spaces(example: Directory) -> None:
+    """U1: a header name with spaces around it names its column."""
+    header = [f" {h} " for h in USER_HEADER]
+    assert _check(csv_bytes([user_row()], header=header), example).problems == ()
+
+
+def test_width_problems_whole(example: Directory) -> None:
+    """U3: a row with a field too many, with stray trailing commas, or with a field missing is
+    one error naming the count, the row as read and the likely cause."""
+    good = f"A,B,{MIDDLE},a@example.org,1,LS Data Entry"
+    short = f"A,B,{MIDDLE},a@example.org,1"
+    data = users() + f"Jr.,{good}\r\n{good},,\r\n{short}\r\n".encode()
+    assert _whole(_check(data, example)) == [
+        (2, "U3", "error", None, f"Jr.,{good}", "the row has 7 field(s), not 6",
+         "a comma inside a field breaks the record: put the field in double quotes"),
+        (3, "U3", "error", None, f"{good},,", "the row has 8 field(s), not 6",
+         "the row ends with 2 comma(s) too many: remove the trailing comma(s)"),
+        (4, "U3", "error", None, short, "the row has 5 field(s), not 6",
+         "a field is missing: every row has a field for each column"),
+    ]  # fmt: skip
+
+
+def test_cds_code_with_a_decimal_point_says_to_enter_it_as_text(example: Directory) -> None:
+    """O5, U3: a code a spreadsheet gave a decimal point is an error with the fix to re-enter
+    it as text; a code of other characters has no fix."""
+    v = _check(
+        users(user_row(cds="19647332222222.0"), user_row("b@example.org", cds="1964733A222222")),
+        example,
+    )
+    assert [(p.row, p.rule, p.fix) for p in v.problems] == [
+        (2, "O5", "re-enter the 14-digit code as text (format the column as Text before typing)"),
+        (3, "O5", None),
+    ]
+
+
+def test_bad_cds_code_against_roles_at_two_organizations_is_e5(example: Directory) -> None:
+    """U2, E5: a row with an unusable code giving an account another role than the one it holds
+    at two organizations is an E5 error (one row replaces roles at one organization only)."""
+    data = example_mapping()
+    teacher = next(a for a in data["accounts"] if a["email"] == "teacher@example.org")
+    teacher["roles"].append({"role": _TA, "org": MIDDLE})
+    directory = load_directory(data)
+    v = _check(users(user_row("teacher@example.org", _ER, "1.96473E+13")), directory)
+    assert [(p.rule, p.column) for p in v.errors] == [("O5", "CDS Code"), ("E5", "E-mail Address")]
+
+
+def test_a_row_without_a_usable_code_then_another_role_is_e5(example: Directory) -> None:
+    """U2, E5 (E3): a new e-mail's row with an unusable code, then a row giving it another role,
+    is an E5 error naming the first row, with the fix of another address."""
+    v = _check(
+        users(
+            user_row("c3@example.org", cds="1.96473E+13"),
+            user_row("c3@example.org", _ER, ELEMENTARY),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule, p.message, p.fix) for p in v.problems][1:] == [
+        (3, "E5", f"`c3@example.org` is given `{_ER}` here and `{_TA}` on row 2; one e-mail "
+         "holds one role", "use a different e-mail address for each role (E3)"),
+    ]  # fmt: skip
+
+
+def test_a_denial_for_a_new_email_names_the_new_account(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G3: a row's ``add_role`` for an e-mail with no account is decided for a stand-in account,
+    and its denial names "the new account", never the stand-in's address; a denial that gives no
+    rule is reported under G3."""
+    from caaspp_authz.decision import Action, Decision, decide
+
+    real = decide
+    from caaspp_authz.uploads.users import _NEW as stand_in
+
+    def deny(user: Any, action: Action, resource: Any) -> Decision:
+        if action is Action.ADD_ROLE:
+            rules = ("R5",) if resource.role.name == "CAASPP Test Examiner" else ()
+            return Decision(False, rules, f"`{stand_in}` may not", f"ask for `{stand_in}`")
+        return real(user, action, resource)
+
+    monkeypatch.setattr("caaspp_authz.uploads.users.decide", deny)
+    v = _check(
+        users(user_row("a@example.org"), user_row("b@example.org", "CAASPP Test Examiner")),
+        example,
+    )
+    assert [(p.row, p.rule, p.message, p.fix) for p in v.errors] == [
+        (2, "G3", "`the new account` may not", "ask for `the new account`"),
+        (3, "R5", "`the new account` may not", "ask for `the new account`"),
+    ]
+
+
+def test_a_blank_cds_code_is_only_empty(example: Directory) -> None:
+    """U1: a CDS code of spaces is an empty field, not a malformed code."""
+    v = _check(users(user_row(cds="  ")), example)
+    assert [(p.rule, p.column) for p in v.problems] == [("U1", "CDS Code")]
+
+
+def test_a_domain_starting_with_a_dot_is_refused_after_a_clean_row(example: Directory) -> None:
+    """E1: an address whose domain starts with a dot is refused, also on a row whose CDS code
+    and role an earlier row found clean."""
+    v = _check(users(user_row("ok@example.org"), user_row("x@.org")), example)
+    assert [(p.row, p.rule) for p in v.problems] == [(3, "E1")]
+
+
+def test_a_repeated_row_with_unusual_names_is_a_warning(example: Directory) -> None:
+    """U2: an exact repeat of a new e-mail's row is a warning naming the first row, also when
+    its names start with a space (the full checks)."""
+    row = user_row("s@example.org", first=" Ann")
+    v = _check(users(row, row), example)
+    assert v.kind == "users"
+    assert [(p.row, p.rule, p.severity) for p in v.problems] == [(3, "U2", Severity.WARNING)]
+    assert "row 2 gives it" in v.problems[0].message
+
+
+def test_a_repeated_row_after_an_odd_first_row_is_a_warning(example: Directory) -> None:
+    """U2: a repeat of a new e-mail's row is told apart from a new grant whatever the row
+    number of the first one (rows after a clean row of the same code and role)."""
+    v = _check(
+        users(
+            user_row("first@example.org"),
+            user_row("c@example.org"),
+            user_row("c@example.org"),
+            user_row("c@example.org", cds=HIGH),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule) for p in v.problems] == [(4, "U2")]
+    assert "row 3 gives it" in v.problems[0].message
+
+
+def test_a_grant_decide_denies_to_an_existing_account_is_an_error(
+    example: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G3, U2: a row's ``add_role`` for an existing account, decided once the file is read, is
+    an error on the row's role under the denial's rule when ``decide`` denies it."""
+    from caaspp_authz.decision import Action, Decision, decide
+
+    def deny(user: Any, action: Action, resource: Any) -> Decision:
+        if action is Action.ADD_ROLE and resource.to == "teacher@example.org":
+            return Decision(False, ("V9",), "not today", "ask tomorrow")
+        return decide(user, action, resource)
+
+    monkeypatch.setattr("caaspp_authz.uploads.users.decide", deny)
+    row = user_row("teacher@example.org", _TA, HIGH, first="Tia")
+    v = _check(users(user_row("new@example.org"), row), example)
+    assert _whole(v) == [
+        (3, "V9", "error", _ROLE, _TA, "not today", "ask tomorrow"),
+    ]
+
+
+def test_a_pair_denied_for_an_existing_account_is_one_error(example: Directory) -> None:
+    """G9, G3: a row for an existing account whose code the uploader may not upload to, or whose
+    role it may not grant there, is one error, not a second one once the file is read."""
+    v = _check(
+        users(
+            user_row("teacher@example.org", _TA, "01611921234567", first="Tia"),
+            user_row("examiner@example.org", "CAASPP Test Examiner", LEA, first="Tia"),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule) for p in v.problems] == [(2, "G9"), (3, "R2"), (3, "R5")]
+
+
+def test_rows_with_a_reading_problem_are_counted(example: Directory) -> None:
+    """U2, U3: a validation counts every row read, those with a reading problem (bytes that are
+    not UTF-8) among them."""
+    bad = f"Ann,Le\xffe,{MIDDLE},a@example.org,1,Educator - Roster\r\n".encode("latin-1")
+    good = f"Bo,Lee,{MIDDLE},b@example.org,1,Educator - Roster\r\n".encode()
+    v = _check(users() + bad + good + bad.replace(b"a@", b"c@"), example)
+    assert v.rows == 3
+    assert [(p.row, p.rule) for p in v.problems] == [(2, "U3"), (4, "U3")]

@@ -457,7 +457,8 @@ _BATCH_ROWS = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+# five times the profile's examples: 300 by default, few under the mutation runner's profile
+@settings(max_examples=5 * settings().max_examples, deadline=None)
 @given(
     st.lists(_BATCH_ROWS, max_size=40),
     st.integers(min_value=0, max_value=40),
