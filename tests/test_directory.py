@@ -378,3 +378,23 @@ def test_v1_v4_a_users_group_students_and_custom_group_sources() -> None:
     assert ets.group_students == frozenset({"1000000001", *big})
     assert ets.custom_sources == ets.group_students  # no limit on an educator
     assert d.user("nobody@d.org").groups == frozenset()
+
+
+def test_reprs_of_a_directory_and_its_users_are_counts() -> None:
+    """No personal data in a repr: a directory's is its counts and rule set, a user's whether
+    it has an account, is active and how many roles it holds in force."""
+    d = build(
+        acct("a@d.org", TA, SCHOOL_1),
+        acct("off@d.org", TA, SCHOOL_1, active=False),
+        students=students(SCHOOL_1, ["1000000001"]),
+        groups=[group("G", SCHOOL_1, ["1000000001"], ["a@d.org"])],
+        custom_groups=[{"owner": "a@d.org", "name": "C", "students": ["1000000001"]}],
+        rule_set="multi-role",
+    )
+    assert repr(d) == (
+        "<Directory: 6 organization(s), 2 account(s), 1 student(s), 1 group(s), "
+        "1 custom group(s), 0 warning(s), rule set multi-role>"
+    )
+    assert repr(d.user("a@d.org")) == "<User: an account, active, 1 role(s) in force>"
+    assert repr(d.user("off@d.org")) == "<User: an account, inactive, 1 role(s) in force>"
+    assert repr(d.user("x@d.org")) == "<User: no account, inactive, 0 role(s) in force>"
