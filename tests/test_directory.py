@@ -398,3 +398,50 @@ def test_reprs_of_a_directory_and_its_users_are_counts() -> None:
     assert repr(d.user("a@d.org")) == "<User: an account, active, 1 role(s) in force>"
     assert repr(d.user("off@d.org")) == "<User: an account, inactive, 1 role(s) in force>"
     assert repr(d.user("x@d.org")) == "<User: no account, inactive, 0 role(s) in force>"
+
+
+def test_u5_ssid_of_ten_ascii_digits_only() -> None:
+    """U5: an SSID is ten ASCII digits: ten other digits, eleven digits or a letter are
+    refused, each named."""
+    bad = ["١٢٣٤٥٦٧٨٩٠", "12345678901", "123456789a"]
+    assert problems_of(students=students(SCHOOL_1, bad)) == [
+        Problem("U5", f"SSID `{s}` is not 10 digits", where=f"student `{s}`", value=s) for s in bad
+    ]
+
+
+def test_indexes_of_holders_students_and_groups_in_directory_order() -> None:
+    """G10, V1, V3: the directory indexes who holds each permission where (in force, active
+    or not), the students of each school and the groups of each user and of each student,
+    each in directory order; only its active users are its own active identities (G11)."""
+    d = build(
+        acct("lc@d.org", LC, LEA),
+        acct("off@d.org", TA, SCHOOL_1, active=False),
+        acct("ta@d.org", TA, SCHOOL_1),
+        students=[
+            *students(SCHOOL_1, ["1000000001", "1000000002"]),
+            *students(SCHOOL_2, ["2000000001"]),
+        ],
+        groups=[
+            group("A", SCHOOL_1, ["1000000001"], ["ta@d.org", "off@d.org"]),
+            group("B", SCHOOL_1, ["1000000001", "1000000002"], ["ta@d.org"]),
+        ],
+    )
+    assert dict(d.holders["PII"]) == {LEA: ("lc@d.org",)}
+    assert dict(d.holders["PII_GROUP"]) == {
+        LEA: ("lc@d.org",),
+        SCHOOL_1: ("off@d.org", "ta@d.org"),
+    }
+    assert {k: [s.ssid for s in v] for k, v in d.students_by_school.items()} == {
+        SCHOOL_1: ["1000000001", "1000000002"],
+        SCHOOL_2: ["2000000001"],
+    }
+    assert {k: [g.key.name for g in v] for k, v in d.groups_by_user.items()} == {
+        "off@d.org": ["A"],
+        "ta@d.org": ["A", "B"],
+    }
+    assert {k: [g.key.name for g in v] for k, v in d.groups_by_student.items()} == {
+        "1000000001": ["A", "B"],
+        "1000000002": ["B"],
+    }
+    assert [d.owns(u) for u in d.users()] == [True, True, True]
+    assert [id(u) in d._active for u in d.users()] == [True, False, True]
