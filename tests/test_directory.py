@@ -445,3 +445,38 @@ def test_indexes_of_holders_students_and_groups_in_directory_order() -> None:
     }
     assert [d.owns(u) for u in d.users()] == [True, True, True]
     assert [id(u) in d._active for u in d.users()] == [True, False, True]
+
+
+def test_e3_e4_e7_a_directory_applies_its_own_rule_set() -> None:
+    """E3, E4, E7: a one-role-per-email directory refuses two different roles on one account
+    (E3; E4 where at one organization); a multi-role directory takes them, with an E7
+    warning where a role adds nothing to another held at the same organization."""
+    two = acct("x@d.org", roles=[(TA, SCHOOL_1), (SC, SCHOOL_2)])
+    same_org = acct("y@d.org", roles=[(TA, SCHOOL_1), (SC, SCHOOL_1)])
+    assert problems_of(two, same_org) == [
+        Problem(
+            "E3",
+            f"holds different roles (`{TA}`, `{SC}`); one account holds one role",
+            where="account `x@d.org`",
+            fix="use a different e-mail address for each role",
+        ),
+        Problem(
+            "E4",
+            f"holds `{TA}`, `{SC}` at `{SCHOOL_1}`",
+            where="account `y@d.org`",
+            value=SCHOOL_1,
+            fix=f"keep only `{SC}`, the highest of them",
+        ),
+    ]
+    d = build(two, same_org, rule_set="multi-role")
+    assert d.rule_set.value == "multi-role"
+    assert d.warnings == (
+        Problem(
+            "E7",
+            f"`{TA}` at `{SCHOOL_1}` adds nothing to `{SC}` held there",
+            severity=W,
+            where="account `y@d.org`",
+            value=SCHOOL_1,
+            fix=f"remove `{TA}` at `{SCHOOL_1}`",
+        ),
+    )

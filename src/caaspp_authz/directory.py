@@ -174,7 +174,7 @@ class Directory:
         account_map = _accounts(tree, accounts, rule_set, problems)
         primaries = _primaries(account_map, problems)
         student_map = _students(tree, students, problems)
-        group_map = _groups(tree, groups, account_map, student_map, problems)
+        group_map = _groups(tree, groups, account_map, problems)
         custom_map = _custom_groups(custom_groups, account_map, student_map, problems)
         errors = [p for p in problems if p.is_error]
         if errors:
@@ -532,7 +532,6 @@ def _groups(
     tree: OrgTree,
     groups: Iterable[Group],
     accounts: Mapping[Email, Account],
-    students: Mapping[str, Student],
     problems: list[Problem],
 ) -> dict[GroupKey, Group]:
     found: dict[GroupKey, Group] = {}
@@ -571,8 +570,8 @@ def _groups(
                     value=g.subject,
                 )
             )
-        # U5 (revised): a group may list an SSID that `students` lacks; that member opens
-        # nothing (V1 takes the directory's own student), so the directory loads
+        # U5 (revised): a group may list an SSID the directory's students lack; that member
+        # opens nothing (V1 takes the directory's own student), so the directory loads
         for email in sorted(g.users):
             account = accounts.get(email)
             if account is None:
