@@ -358,26 +358,41 @@ def test_g10_o4_g1_what_a_user_holds_reaches_and_grants() -> None:
 def test_v1_v4_a_users_group_students_and_custom_group_sources() -> None:
     """V1, V4: a user's group students are those of every group assigned to it; its custom
     group sources are those of the groups a PII_GROUP role of its opens, within the role's
-    source limit (a test administrator's 200), and none of a group its roles do not cover."""
+    source limit (a test administrator's 200, which a group of 200 meets), and none of a group
+    its roles do not cover or of a role without PII_GROUP."""
     big = [f"2{i:09d}" for i in range(1, 202)]  # 201 students: over the limit
+    full = [f"3{i:09d}" for i in range(1, 201)]  # 200 students: at the limit
     d = build(
         acct("ta@d.org", TA, SCHOOL_1),
         acct("ets@d.org", "Educator—Test Site", SCHOOL_1),
-        students=[*students(SCHOOL_1, ["1000000001", "1000000002", *big])],
+        acct("tft@d.org", "Tools for Teachers Only", SCHOOL_1),
+        students=[*students(SCHOOL_1, ["1000000001", "1000000002", *big, *full])],
         groups=[
-            group("A", SCHOOL_1, ["1000000001"], ["ta@d.org", "ets@d.org"]),
+            group("A", SCHOOL_1, ["1000000001"], ["ta@d.org", "ets@d.org", "tft@d.org"]),
             group("B", SCHOOL_1, ["1000000002"], ["ta@d.org"]),
             group("Big", SCHOOL_1, big, ["ta@d.org", "ets@d.org"]),
+            group("Full", SCHOOL_1, full, ["ta@d.org"]),
             group("There", SCHOOL_2, ["1000000003"], ["ta@d.org"]),
         ],
     )
-    ta, ets = d.user("ta@d.org"), d.user("ets@d.org")
-    assert {k.name for k in ta.groups} == {"A", "B", "Big", "There"}
-    assert ta.group_students == frozenset({"1000000001", "1000000002", "1000000003", *big})
-    assert ta.custom_sources == frozenset({"1000000001", "1000000002"})
+    ta, ets, tft = d.user("ta@d.org"), d.user("ets@d.org"), d.user("tft@d.org")
+    assert {k.name for k in ta.groups} == {"A", "B", "Big", "Full", "There"}
+    assert ta.group_students == frozenset({"1000000001", "1000000002", "1000000003", *big, *full})
+    assert ta.custom_sources == frozenset({"1000000001", "1000000002", *full})
     assert ets.group_students == frozenset({"1000000001", *big})
     assert ets.custom_sources == ets.group_students  # no limit on an educator
+    assert (tft.group_students, tft.custom_sources) == (frozenset({"1000000001"}), frozenset())
     assert d.user("nobody@d.org").groups == frozenset()
+
+
+def test_equal_scopes_and_reaches_are_one_set_shared_between_users() -> None:
+    """Build once: users holding a permission at the same organizations share one set of
+    them and one set of what that reaches (O4), computed once for the directory."""
+    d = build(acct("a@d.org", TA, SCHOOL_1), acct("b@d.org", TA, SCHOOL_1))
+    a, b = d.user("a@d.org"), d.user("b@d.org")
+    assert a.scopes["PII_GROUP"] is b.scopes["PII_GROUP"] is a.scopes["DL_END_USER"]
+    assert a.reach["PII_GROUP"] is b.reach["PII_GROUP"]
+    assert d._reaches == {frozenset({SCHOOL_1}): frozenset({SCHOOL_1})}
 
 
 def test_reprs_of_a_directory_and_its_users_are_counts() -> None:
