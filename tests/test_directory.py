@@ -495,3 +495,19 @@ def test_e3_e4_e7_a_directory_applies_its_own_rule_set() -> None:
             fix=f"remove `{TA}` at `{SCHOOL_1}`",
         ),
     )
+
+
+def test_e1_a_stranger_holds_nothing() -> None:
+    """E1, G11: the user of an e-mail the directory does not hold has no account and holds
+    nothing: no scope, reach, role, grant power, group, group student or custom source."""
+    stranger = build().user("Nobody@d.org ")
+    assert (stranger.email, stranger.account, stranger.active) == ("nobody@d.org", None, False)
+    assert (
+        stranger.scopes,
+        stranger.reach,
+        stranger.in_force,
+        stranger.grant_powers,
+        stranger.groups,
+        stranger.group_students,
+        stranger.custom_sources,
+    ) == ({}, {}, (), (), frozenset(), frozenset(), frozenset())
