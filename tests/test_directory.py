@@ -4,8 +4,10 @@ R7, E4, U5, V1, V3, V4, G11)."""
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
+import attrs
 import pytest
 
 from caaspp_authz import Directory, DirectoryError, User
@@ -511,3 +513,14 @@ def test_e1_a_stranger_holds_nothing() -> None:
         stranger.group_students,
         stranger.custom_sources,
     ) == ({}, {}, (), (), frozenset(), frozenset(), frozenset())
+
+
+def test_g11_a_pickled_directory_carries_no_identities() -> None:
+    """G11: a directory pickles every field but the identities of its users, which are this
+    process's only; unpickled, it knows its own users' identities afresh."""
+    d = build(acct("a@d.org", TA, SCHOOL_1))
+    state = d.__getstate__()
+    assert "_active" not in state
+    assert set(state) == {a.name for a in attrs.fields(Directory)} - {"_active"}
+    copy = pickle.loads(pickle.dumps(d))
+    assert [id(u) in copy._active for u in copy.users()] == [True]
