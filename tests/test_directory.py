@@ -397,6 +397,21 @@ def test_equal_scopes_and_reaches_are_one_set_shared_between_users() -> None:
     assert d._reaches == {frozenset({SCHOOL_1}): frozenset({SCHOOL_1})}
 
 
+def test_a_user_of_one_group_shares_the_groups_own_students() -> None:
+    """Build once: a user of one group holds that group's own set of students as its group
+    students and custom-group sources (V4), not a copy per user (a statewide directory's
+    memory would be made of them)."""
+    d = build(
+        acct("a@d.org", TA, SCHOOL_1),
+        students=students(SCHOOL_1, ["1000000001"]),
+        groups=[group("G", SCHOOL_1, ["1000000001"], ["a@d.org"])],
+    )
+    (key,) = d.groups
+    a = d.user("a@d.org")
+    assert a.group_students is d.groups[key].students
+    assert a.custom_sources is d.groups[key].students
+
+
 def test_reprs_of_a_directory_and_its_users_are_counts() -> None:
     """No personal data in a repr: a directory's is its counts and rule set, a user's whether
     it has an account, is active and how many roles it holds in force."""
