@@ -400,7 +400,8 @@ def test_equal_scopes_and_reaches_are_one_set_shared_between_users() -> None:
 def test_a_user_of_one_group_shares_the_groups_own_students() -> None:
     """Build once: a user of one group holds that group's own set of students as its group
     students and custom-group sources (V4), not a copy per user (a statewide directory's
-    memory would be made of them)."""
+    memory would be made of them); a user whose groups are all sources holds one set for
+    both."""
     d = build(
         acct("a@d.org", TA, SCHOOL_1),
         students=students(SCHOOL_1, ["1000000001"]),
@@ -410,6 +411,15 @@ def test_a_user_of_one_group_shares_the_groups_own_students() -> None:
     a = d.user("a@d.org")
     assert a.group_students is d.groups[key].students
     assert a.custom_sources is d.groups[key].students
+    two = build(
+        acct("a@d.org", TA, SCHOOL_1),
+        students=students(SCHOOL_1, ["1000000001", "1000000002"]),
+        groups=[
+            group("G", SCHOOL_1, ["1000000001"], ["a@d.org"]),
+            group("H", SCHOOL_1, ["1000000002"], ["a@d.org"]),
+        ],
+    ).user("a@d.org")
+    assert two.custom_sources is two.group_students  # every group a source: one set
 
 
 def test_reprs_of_a_directory_and_its_users_are_counts() -> None:
