@@ -12,7 +12,7 @@ import pytest
 
 from caaspp_authz import Directory, DirectoryError, User
 from caaspp_authz.errors import Problem, Severity
-from tests.builders import LEA, SCHOOL_1, SCHOOL_2, acct, build, group, students
+from tests.builders import LEA, OTHER_LEA, SCHOOL_1, SCHOOL_2, acct, build, group, students
 
 W = Severity.WARNING
 NOWHERE_LEA, NOWHERE_SCHOOL = "19999990000000", "19999991111111"
@@ -549,3 +549,31 @@ def test_g11_a_pickled_directory_carries_no_identities() -> None:
     assert set(state) == {a.name for a in attrs.fields(Directory)} - {"_active"}
     copy = pickle.loads(pickle.dumps(d))
     assert [id(u) in copy._active for u in copy.users()] == [True]
+
+
+def test_o4_r2_every_problem_of_an_account_after_an_unknown_organization() -> None:
+    """O4, R2: an assignment at an organization the directory lacks does not stop the checks
+    of the account's next assignments: every problem is reported at once."""
+    assert problems_of(acct("t@d.org", roles=[(TA, NOWHERE_SCHOOL), (TA, LEA)])) == [
+        Problem(
+            "O4",
+            f"holds `{TA}` at `{NOWHERE_SCHOOL}`, which is not in the directory",
+            where="account `t@d.org`",
+            value=NOWHERE_SCHOOL,
+        ),
+        Problem(
+            "R2",
+            f"`{TA}` is held at the SCHOOL level, but `{LEA}` is an LEA",
+            where="account `t@d.org`",
+            value=LEA,
+        ),
+    ]
+
+
+def test_r7_a_primary_listed_after_another_assignment_is_the_primary() -> None:
+    """R7: an account's primary coordinator assignment counts wherever the account lists it,
+    after a secondary one too."""
+    entry = acct("l@d.org", roles=[(LC, OTHER_LEA), (LC, LEA)])
+    entry["roles"][1]["primary"] = True
+    d = build(entry)
+    assert d.primaries == {(LEA, LC): "l@d.org"}
