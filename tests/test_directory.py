@@ -577,3 +577,22 @@ def test_r7_a_primary_listed_after_another_assignment_is_the_primary() -> None:
     entry["roles"][1]["primary"] = True
     d = build(entry)
     assert d.primaries == {(LEA, LC): "l@d.org"}
+
+
+def test_v1_u5_every_problem_of_students_after_an_unknown_school() -> None:
+    """V1, U5: a student at a school the directory lacks does not stop the checks of the
+    students after it: every problem is reported at once."""
+    assert problems_of(
+        students=[
+            {"ssid": "1000000003", "school": NOWHERE_SCHOOL},
+            {"ssid": "12345", "school": SCHOOL_1},
+        ]
+    ) == [
+        Problem(
+            "V1",
+            f"school `{NOWHERE_SCHOOL}` is not in the directory",
+            where="student `1000000003`",
+            value=NOWHERE_SCHOOL,
+        ),
+        Problem("U5", "SSID `12345` is not 10 digits", where="student `12345`", value="12345"),
+    ]
