@@ -596,3 +596,38 @@ def test_v1_u5_every_problem_of_students_after_an_unknown_school() -> None:
         ),
         Problem("U5", "SSID `12345` is not 10 digits", where="student `12345`", value="12345"),
     ]
+
+
+def test_v4_stale_custom_groups_by_sources_and_by_sight() -> None:
+    """V4, V1: a custom group is stale when it holds a student outside its owner's group
+    sources, or one its owner may not see (a group member enrolled at another school); an
+    owner seeing its group's students through PII is not warned; and a change of another
+    account checks no custom group again (its warnings stay those of the directory)."""
+    d = build(
+        acct("ta@d.org", TA, SCHOOL_1),
+        acct("b@d.org", TA, SCHOOL_1),
+        acct("ets@d.org", "Educator—Test Site", SCHOOL_1),
+        students=[
+            *students(SCHOOL_1, ["1000000001", "1000000002"]),
+            *students(SCHOOL_2, ["2000000001"]),
+        ],
+        groups=[group("G", SCHOOL_1, ["1000000001", "2000000001"], ["ta@d.org", "ets@d.org"])],
+        custom_groups=[
+            {"owner": "ta@d.org", "name": "Out", "students": ["1000000002"]},
+            {"owner": "ta@d.org", "name": "Moved", "students": ["2000000001"]},
+            {"owner": "ets@d.org", "name": "Mine", "students": ["1000000001"]},
+        ],
+    )
+    assert d.warnings == tuple(
+        Problem(
+            "V4",
+            f"holds 1 student(s) its owner may not take from its assigned groups, such as "
+            f"`{ssid}`; viewing it is denied",
+            severity=W,
+            where=f"custom group `{name}` of `ta@d.org`",
+            fix="edit the custom group to the students of the owner's assigned groups",
+        )
+        for name, ssid in (("Out", "1000000002"), ("Moved", "2000000001"))
+    )
+    other = d.accounts["b@d.org"]  # type: ignore[index]
+    assert d.with_changes(accounts=[attrs.evolve(other, active=False)]).warnings == d.warnings
