@@ -420,6 +420,16 @@ def test_a_user_of_one_group_shares_the_groups_own_students() -> None:
         ],
     ).user("a@d.org")
     assert two.custom_sources is two.group_students  # every group a source: one set
+    elsewhere = build(
+        acct("a@d.org", TA, SCHOOL_1),
+        students=students(SCHOOL_1, ["1000000001"]),
+        groups=[
+            group("G", SCHOOL_1, ["1000000001"], ["a@d.org"]),
+            group("There", SCHOOL_2, ["2000000001"], ["a@d.org"]),
+        ],
+    )
+    (mine,) = (g for g in elsewhere.groups.values() if g.key.name == "G")
+    assert elsewhere.user("a@d.org").custom_sources is mine.students  # the one source group
 
 
 def test_reprs_of_a_directory_and_its_users_are_counts() -> None:
