@@ -357,6 +357,7 @@ def test_r5_r7_g8_v4_columns_hold_exact_values() -> None:
         r.name: (r.needs_credential, r.has_primary, r.coordinator, r.custom_group_source_limit)
         for r in ROLES
     }
+    expected: dict[str, tuple[bool, bool, bool, int | None]]
     expected = dict.fromkeys(R2_TABLE, (False, False, False, None))
     expected |= dict.fromkeys((LC, LE), (False, True, True, None))
     expected |= dict.fromkeys((SC, SE), (False, False, True, None))
@@ -371,9 +372,9 @@ def test_p2_t1_t3_scope_keys_are_derived_never_given() -> None:
     capabilities and programs alone: neither building nor evolving a role can set it, and a
     role's repr shows its table row, not the derived keys."""
     with pytest.raises(TypeError, match="scope_keys"):
-        Role("Made Up", RoleLevel.SCHOOL, frozenset(), frozenset(), scope_keys=frozenset({"PII"}))
+        Role("Made Up", RoleLevel.SCHOOL, frozenset(), frozenset(), scope_keys=frozenset({"PII"}))  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="scope_keys"):
-        attrs.evolve(by_name(TFT), scope_keys=frozenset({"PII"}))
+        attrs.evolve(by_name(TFT), scope_keys=frozenset({"PII"}))  # type: ignore[call-arg]
     assert Role("Made Up", RoleLevel.SCHOOL, frozenset(), frozenset()).scope_keys == frozenset()
     text = repr(by_name(TFT))
     assert text.startswith("Role(name='Tools for Teachers Only', level=<RoleLevel.ANY: 'any'>")
