@@ -486,14 +486,14 @@ def test_r2_g3_t1_t3_values_of_levels_reaches_and_capabilities() -> None:
 def test_r4_a_name_over_twice_the_longest_spelling_gets_no_search() -> None:
     """R4, bounded work: a name up to twice the longest spelling is searched for its closest
     role; a longer one is not searched at all (no suggestion, even where its letters fold
-    to a role's)."""
+    to a role's); the error names the value."""
     from caaspp_authz.catalog import _LONGEST_SPELLING
 
     bound = _LONGEST_SPELLING * 2
     at_bound = SC + " " * (bound - len(SC))
     with pytest.raises(UnknownRole) as searched:
         resolve_role(at_bound)
-    assert searched.value.suggestion == SC
+    assert (searched.value.suggestion, searched.value.value) == (SC, at_bound)
     with pytest.raises(UnknownRole) as unsearched:
         resolve_role(at_bound + " ")
     assert unsearched.value.suggestion is None
