@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from caaspp_authz import (
@@ -11,6 +12,7 @@ from caaspp_authz import (
     Form,
     Permission,
     Program,
+    Role,
     RoleLevel,
     UnknownRole,
     at_least,
@@ -19,6 +21,7 @@ from caaspp_authz import (
     role,
 )
 from caaspp_authz.catalog import (
+    _POWERS,
     AT_TEST_SITES,
     PER_PROGRAM,
     SUPERINTENDENT,
@@ -346,6 +349,39 @@ def test_r7_has_primary() -> None:
     assert {r.name for r in ROLES if r.has_primary} == {LC, LE}
 
 
+def test_r5_r7_g8_v4_columns_hold_exact_values() -> None:
+    """R5, R7, G8, V4: every role's credential, primary and coordinator columns are booleans
+    and its source limit a number or ``None``, as the tables give them (no other falsy value,
+    which a grant's `credentialed` or a group's source limit would carry on)."""
+    columns = {
+        r.name: (r.needs_credential, r.has_primary, r.coordinator, r.custom_group_source_limit)
+        for r in ROLES
+    }
+    expected: dict[str, tuple[bool, bool, bool, int | None]]
+    expected = dict.fromkeys(R2_TABLE, (False, False, False, None))
+    expected |= dict.fromkeys((LC, LE), (False, True, True, None))
+    expected |= dict.fromkeys((SC, SE), (False, False, True, None))
+    expected |= dict.fromkeys((TE, TATE), (True, False, False, None))
+    expected[TA] = (False, False, False, 200)
+    assert columns == expected
+    assert {type(v) for c in columns.values() for v in c[:3]} == {bool}
+
+
+def test_p2_t1_t3_scope_keys_are_derived_never_given() -> None:
+    """P2, T1–T3: what a role opens (its scope keys) is derived from its permissions,
+    capabilities and programs alone: neither building nor evolving a role can set it, and a
+    role's repr shows its table row, not the derived keys."""
+    with pytest.raises(TypeError, match="scope_keys"):
+        Role("Made Up", RoleLevel.SCHOOL, frozenset(), frozenset(), scope_keys=frozenset({"PII"}))  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="scope_keys"):
+        attrs.evolve(by_name(TFT), scope_keys=frozenset({"PII"}))  # type: ignore[call-arg]
+    assert Role("Made Up", RoleLevel.SCHOOL, frozenset(), frozenset()).scope_keys == frozenset()
+    text = repr(by_name(TFT))
+    assert text.startswith("Role(name='Tools for Teachers Only', level=<RoleLevel.ANY: 'any'>")
+    assert text.endswith("custom_group_source_limit=None, coordinator=False)")
+    assert "scope_keys" not in text
+
+
 def test_v4_limit_on_test_administrator_only() -> None:
     """V4: the 200-student custom-group source limit applies to CAASPP Test Administrator only."""
     limits = {r.name: r.custom_group_source_limit for r in ROLES if r.custom_group_source_limit}
@@ -377,9 +413,40 @@ def test_e4_lea_coordinator_dominates_site_coordinator() -> None:
 
 
 def test_e4_grant_powers_count() -> None:
-    """E4: equal permissions and capabilities are not enough when grant powers differ."""
-    assert not at_least(by_name(ETS), by_name(SC))
+    """E4: a role equal to another in level, permissions and capabilities is not at least it
+    when it lacks one of its grant powers (a site ELPAC coordinator given the CAASPP site
+    coordinator's programs and capabilities still grants no test administrator)."""
+    sc = by_name(SC)
+    like_sc = attrs.evolve(by_name(SE), programs=sc.programs, capabilities=sc.capabilities)
+    assert (like_sc.level, like_sc.scope_keys) == (sc.level, sc.scope_keys)
+    assert not at_least(like_sc, sc)
+    assert not at_least(sc, like_sc)
+    assert highest([sc, like_sc]) is None
+    assert not at_least(by_name(ETS), sc)
     assert not at_least(by_name(ED), by_name(LC))
+
+
+def test_e4_grant_powers_of_each_role() -> None:
+    """E4: a role's grant powers are the grantees of its G1, G3 and G4 rows, each with the
+    levels it reaches: its own level at its own organization, the school level at its LEA's
+    schools, both where it grants at either."""
+    lea, school = frozenset({RoleLevel.LEA}), frozenset({RoleLevel.SCHOOL})
+    both = lea | school
+    expected: dict[str, dict[str, frozenset[RoleLevel]]] = {name: {} for name in R2_TABLE}
+    expected[LC] = {LC: lea, ED: lea, TFT: both} | dict.fromkeys(
+        (SC, TA, TE, TATE, IA, ETS, ER), school
+    )
+    expected[LE] = {LE: lea, LSC: lea, TFT: both} | dict.fromkeys((SE, ETE, LSD, IA), school)
+    expected[SC] = dict.fromkeys((TA, TE, TATE, IA, ETS, ER, TFT), school)
+    expected[SE] = dict.fromkeys((ETE, LSD, IA, TFT), school)
+    assert {name: dict(powers) for name, powers in _POWERS.items()} == expected
+
+
+def test_g3_one_row_a_grantor_and_grantee() -> None:
+    """G3: the grant matrix holds one row for each grantor and grantee (one cell of the
+    matrix, which says every place the grantee may be granted)."""
+    pairs = [(g.grantor, g.grantee) for g in GRANTS]
+    assert len(pairs) == len(set(pairs))
 
 
 @pytest.mark.parametrize(("a", "b"), [(SC, SE), (TA, TE), (LC, LE), (ETE, IA)])
@@ -414,3 +481,19 @@ def test_r2_g3_t1_t3_values_of_levels_reaches_and_capabilities() -> None:
     }
     assert {c.name: c.value for c in C} == {c.name: c.name.lower() for c in C}
     assert len(C) == 10
+
+
+def test_r4_a_name_over_twice_the_longest_spelling_gets_no_search() -> None:
+    """R4, bounded work: a name up to twice the longest spelling is searched for its closest
+    role; a longer one is not searched at all (no suggestion, even where its letters fold
+    to a role's); the error names the value."""
+    from caaspp_authz.catalog import _LONGEST_SPELLING
+
+    bound = _LONGEST_SPELLING * 2
+    at_bound = SC + " " * (bound - len(SC))
+    with pytest.raises(UnknownRole) as searched:
+        resolve_role(at_bound)
+    assert (searched.value.suggestion, searched.value.value) == (SC, at_bound)
+    with pytest.raises(UnknownRole) as unsearched:
+        resolve_role(at_bound + " ")
+    assert unsearched.value.suggestion is None

@@ -440,7 +440,7 @@ def changed(
     position = account_positions.__getitem__
     primaries = _primaries(parent, account_view, new_accounts, position, problems)
     group_problems: list[Problem] = []
-    new_groups = _groups(tree, groups, account_view, parent.students, group_problems)
+    new_groups = _groups(tree, groups, account_view, group_problems)
     group_view: Over[GroupKey, Group] = Over.of(parent.groups, _key).changed(new_groups)
     if any(p.is_error for p in (*problems, *group_problems)):
         raise DirectoryError([*problems, *group_problems])
@@ -478,7 +478,7 @@ def changed(
         for g in groups_by_user.get(e, ())
         if g.key not in new_groups
     }
-    _groups(tree, again.values(), account_view, parent.students, group_problems)
+    _groups(tree, again.values(), account_view, group_problems)
     if any(p.is_error for p in group_problems):  # pragma: no cover - only warnings here
         raise DirectoryError([*problems, *group_problems])
 

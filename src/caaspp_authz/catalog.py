@@ -532,11 +532,9 @@ def _reach(grantor_level: RoleLevel, where: Where) -> frozenset[RoleLevel]:
 
 
 def _grant_powers(r: Role) -> dict[RoleName, frozenset[RoleLevel]]:
-    powers: dict[RoleName, frozenset[RoleLevel]] = {}
-    for g in GRANTS:
-        if g.grantor == r.name:
-            powers[g.grantee] = powers.get(g.grantee, frozenset()) | _reach(r.level, g.where)
-    return powers
+    """E4: the levels at which ``r`` grants each of its grantees, from its rows of the grant
+    matrix, which holds one row a grantor and grantee (G3)."""
+    return {g.grantee: _reach(r.level, g.where) for g in GRANTS if g.grantor == r.name}
 
 
 _POWERS: Mapping[RoleName, Mapping[RoleName, frozenset[RoleLevel]]] = {

@@ -133,29 +133,29 @@ class Directory:
     students_by_school: Mapping[CDSCode, tuple[Student, ...]]
     groups_by_user: Mapping[Email, tuple[Group, ...]]
     primaries: Mapping[tuple[CDSCode, str], Email]
-    _users: Mapping[Email, User] = attrs.field(factory=dict, repr=False)
-    _active: Container[int] = attrs.field(factory=set, repr=False)
+    # Every constructor (`build`, a changed or a stored directory) gives the fields below but
+    # the two caches; `__repr__` (below) shows counts only, so no field has a repr option.
+    _users: Mapping[Email, User]
+    _active: Container[int]
     """The identities (``id``) of the directory's own living users of active accounts: ``can``
     and ``decide`` allow no other user (G11; a copy, or a user of another directory, is not in
     it). Identities, not the users, so that a directory may let a user no caller holds go
     (a stored directory does): an identity leaves the set before its user's memory is freed,
     so it is never another object's."""
-    _sets: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
-    _reaches: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict, repr=False)
     # Reverse indexes for the queries (caaspp_authz.queries), filled once by build.
-    holders: Mapping[str, Mapping[CDSCode, tuple[Email, ...]]] = attrs.field(
-        factory=dict, repr=False
-    )
+    holders: Mapping[str, Mapping[CDSCode, tuple[Email, ...]]]
     """Permission or capability value → holder organization → accounts holding it there in
     force (G10 applied, active or not), in directory order."""
-    groups_by_student: Mapping[str, tuple[Group, ...]] = attrs.field(factory=dict, repr=False)
+    groups_by_student: Mapping[str, tuple[Group, ...]]
     """SSID → the assigned groups holding the student, in directory order."""
-    student_positions: Mapping[str, int] = attrs.field(factory=dict, repr=False)
+    student_positions: Mapping[str, int]
     """SSID → its position in :attr:`students` (directory order)."""
-    account_positions: Mapping[Email, int] = attrs.field(factory=dict, repr=False)
+    account_positions: Mapping[Email, int]
     """E-mail → its position in :attr:`accounts` (directory order)."""
-    group_positions: Mapping[GroupKey, int] = attrs.field(factory=dict, repr=False)
+    group_positions: Mapping[GroupKey, int]
     """Group key → its position in :attr:`groups` (directory order)."""
+    _sets: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict)
+    _reaches: dict[frozenset[CDSCode], frozenset[CDSCode]] = attrs.field(factory=dict)
 
     @classmethod
     def build(
@@ -174,7 +174,7 @@ class Directory:
         account_map = _accounts(tree, accounts, rule_set, problems)
         primaries = _primaries(account_map, problems)
         student_map = _students(tree, students, problems)
-        group_map = _groups(tree, groups, account_map, student_map, problems)
+        group_map = _groups(tree, groups, account_map, problems)
         custom_map = _custom_groups(custom_groups, account_map, student_map, problems)
         errors = [p for p in problems if p.is_error]
         if errors:
@@ -532,7 +532,6 @@ def _groups(
     tree: OrgTree,
     groups: Iterable[Group],
     accounts: Mapping[Email, Account],
-    students: Mapping[str, Student],
     problems: list[Problem],
 ) -> dict[GroupKey, Group]:
     found: dict[GroupKey, Group] = {}
@@ -571,8 +570,8 @@ def _groups(
                     value=g.subject,
                 )
             )
-        # U5 (revised): a group may list an SSID that `students` lacks; that member opens
-        # nothing (V1 takes the directory's own student), so the directory loads
+        # U5 (revised): a group may list an SSID the directory's students lack; that member
+        # opens nothing (V1 takes the directory's own student), so the directory loads
         for email in sorted(g.users):
             account = accounts.get(email)
             if account is None:
