@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 import attrs
 import pytest
 
@@ -26,6 +28,7 @@ from caaspp_authz.catalog import (
     PER_PROGRAM,
     SUPERINTENDENT,
     Where,
+    _fold,
     by_name,
     closest_role,
     scope_key,
@@ -139,6 +142,24 @@ def test_r4_near_miss_suggests_closest_role(text: str, suggestion: str) -> None:
 def test_r4_near_miss_of_legacy_name_suggests_current_role(text: str, name: str) -> None:
     """R4: a near miss of a legacy name suggests the current role, not the legacy spelling."""
     assert closest_role(text) == name
+
+
+def test_r4_case_spaces_and_dashes_fold_to_the_spelling_without_a_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """R4: a text that differs from a spelling only in case, spacing or its kind of dash (em,
+    en or hyphen) folds to that spelling, so its fix needs no similarity search."""
+    assert _fold(" Educator\u2014TEST   Site ") == "educator-test site"
+    assert _fold("Educator\u2013Roster") == _fold("educator-roster") == "educator-roster"
+    closest_role.cache_clear()
+    monkeypatch.setattr(difflib, "get_close_matches", lambda *args, **kwargs: [])
+    try:
+        assert closest_role("educator-district") == ED
+        assert closest_role("Educator\u2013Roster") == ER
+        assert closest_role("  site   CAASPP coordinator") == SC
+        assert closest_role("Site CASSPP Coordinator") is None  # a typo needs the search
+    finally:
+        closest_role.cache_clear()
 
 
 def test_r4_nonsense_has_no_suggestion() -> None:
@@ -424,6 +445,20 @@ def test_e4_grant_powers_count() -> None:
     assert highest([sc, like_sc]) is None
     assert not at_least(by_name(ETS), sc)
     assert not at_least(by_name(ED), by_name(LC))
+
+
+def test_e4_levels_rank_first_and_any_level_ranks_as_a_school() -> None:
+    """E4: a role held at a school is never at least a role held at the LEA, however much else
+    it has; a role held at any level ranks as a school role, both ways."""
+    lea = by_name(LC)
+    at_school = attrs.evolve(lea, level=RoleLevel.SCHOOL)
+    anywhere = attrs.evolve(lea, level=RoleLevel.ANY)
+    assert at_school.scope_keys == lea.scope_keys == anywhere.scope_keys
+    assert not at_least(at_school, lea)
+    assert not at_least(anywhere, lea)
+    assert at_least(lea, at_school)
+    assert at_least(at_school, anywhere)
+    assert at_least(anywhere, at_school)
 
 
 def test_e4_grant_powers_of_each_role() -> None:
