@@ -660,7 +660,31 @@ def test_bad_cds_code_against_roles_at_two_organizations_is_e5(example: Director
     teacher["roles"].append({"role": _TA, "org": MIDDLE})
     directory = load_directory(data)
     v = _check(users(user_row("teacher@example.org", _ER, "1.96473E+13")), directory)
-    assert [(p.rule, p.column) for p in v.errors] == [("O5", "CDS Code"), ("E5", "E-mail Address")]
+    assert [p.rule for p in v.problems] == ["O5", "E5"]
+    assert _whole(v)[1:] == [
+        (2, "E5", "error", "E-mail Address", "teacher@example.org",
+         f"`teacher@example.org` already holds `{_TA}` at `{ELEMENTARY}`; one e-mail holds one "
+         f"role, so it cannot also hold `{_ER}`",
+         "use a different e-mail address for this role (E3)"),
+    ]  # fmt: skip
+
+
+def test_two_roles_for_an_existing_account_at_one_site_suggest_the_highest(
+    example: Directory,
+) -> None:
+    """E5, E4: two rows giving an existing account two roles at one organization name the
+    highest as the fix, as they do for a new e-mail."""
+    v = _check(
+        users(
+            user_row("teacher@example.org", _TA, HIGH), user_row("teacher@example.org", _ER, HIGH)
+        ),
+        example,
+    )
+    assert _whole(v) == [
+        (3, "E5", "error", _ROLE, _ER,
+         f"`teacher@example.org` is given `{_ER}` here and `{_TA}` on row 2; one e-mail holds "
+         "one role", f"keep only `{_TA}`, the highest of them (E4)"),
+    ]  # fmt: skip
 
 
 def test_a_row_without_a_usable_code_then_another_role_is_e5(example: Directory) -> None:
