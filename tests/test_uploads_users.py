@@ -333,6 +333,27 @@ def test_multi_role_drops_e3_to_e5() -> None:
     assert v.problems == ()
 
 
+def test_multi_role_rows_replace_the_roles_held_at_their_site_only() -> None:
+    """U4, E7: under multi-role, rows for an account at one of its sites replace the roles held
+    there (a warning naming every role given there), and leave its roles at other sites."""
+    data = example_mapping()
+    data["rule_set"] = "multi-role"
+    teacher = next(a for a in data["accounts"] if a["email"] == "teacher@example.org")
+    teacher["roles"].append({"role": _TA, "org": MIDDLE})
+    v = _check(
+        users(
+            user_row("teacher@example.org", _ER, MIDDLE),
+            user_row("teacher@example.org", "IA Administrator Only", MIDDLE),
+        ),
+        load_directory(data),
+    )
+    assert _whole(v) == [
+        (2, "U4", "warning", _ROLE, _ER,
+         f"`teacher@example.org` holds `{_TA}` at `{MIDDLE}`; this row replaces it with "
+         f"`{_ER}, IA Administrator Only`", None),
+    ]  # fmt: skip
+
+
 def test_empty_file(example: Directory) -> None:
     """U1: an empty file is one error: it has no header."""
     v = _check(b"", example)
@@ -684,6 +705,36 @@ def test_two_roles_for_an_existing_account_at_one_site_suggest_the_highest(
         (3, "E5", "error", _ROLE, _ER,
          f"`teacher@example.org` is given `{_ER}` here and `{_TA}` on row 2; one e-mail holds "
          "one role", f"keep only `{_TA}`, the highest of them (E4)"),
+    ]  # fmt: skip
+    # the other way round the file gives it first a role it does not hold: still the one E5
+    v = _check(
+        users(
+            user_row("teacher@example.org", _ER, HIGH), user_row("teacher@example.org", _TA, HIGH)
+        ),
+        example,
+    )
+    assert _whole(v) == [
+        (3, "E5", "error", _ROLE, _TA,
+         f"`teacher@example.org` is given `{_TA}` here and `{_ER}` on row 2; one e-mail holds "
+         "one role", f"keep only `{_TA}`, the highest of them (E4)"),
+    ]  # fmt: skip
+
+
+def test_a_role_held_elsewhere_is_one_e5_on_the_emails_first_row(example: Directory) -> None:
+    """E5, U2: rows giving an existing account another role than the one it keeps elsewhere
+    are one E5 error, on the e-mail's first row, naming the role kept."""
+    v = _check(
+        users(
+            user_row("teacher@example.org", _ER, HIGH),
+            user_row("teacher@example.org", _ER, MIDDLE),
+        ),
+        example,
+    )
+    assert _whole(v) == [
+        (2, "E5", "error", "E-mail Address", "teacher@example.org",
+         f"`teacher@example.org` already holds `{_TA}` at `{ELEMENTARY}`; one e-mail holds one "
+         f"role, so it cannot also hold `{_ER}`",
+         "use a different e-mail address for this role (E3)"),
     ]  # fmt: skip
 
 
