@@ -690,6 +690,24 @@ def test_bad_cds_code_against_roles_at_two_organizations_is_e5(example: Director
     ]  # fmt: skip
 
 
+def test_e5_names_the_role_kept_not_the_role_replaced(example: Directory) -> None:
+    """E5, U4: a row replacing an account's role at one site while it keeps that role at
+    another is an E5 error naming the role kept there, not the one replaced."""
+    data = example_mapping()
+    teacher = next(a for a in data["accounts"] if a["email"] == "teacher@example.org")
+    teacher["roles"].append({"role": _TA, "org": MIDDLE})
+    v = _check(users(user_row("teacher@example.org", _ER, ELEMENTARY)), load_directory(data))
+    assert _whole(v) == [
+        (2, "U4", "warning", _ROLE, _ER,
+         f"`teacher@example.org` holds `{_TA}` at `{ELEMENTARY}`; this row replaces it with "
+         f"`{_ER}`", None),
+        (2, "E5", "error", "E-mail Address", "teacher@example.org",
+         f"`teacher@example.org` already holds `{_TA}` at `{MIDDLE}`; one e-mail holds one "
+         f"role, so it cannot also hold `{_ER}`",
+         "use a different e-mail address for this role (E3)"),
+    ]  # fmt: skip
+
+
 def test_two_roles_for_an_existing_account_at_one_site_suggest_the_highest(
     example: Directory,
 ) -> None:
