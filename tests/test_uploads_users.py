@@ -708,6 +708,30 @@ def test_e5_names_the_role_kept_not_the_role_replaced(example: Directory) -> Non
     ]  # fmt: skip
 
 
+def test_add_role_is_decided_for_each_accounts_own_state(example: Directory) -> None:
+    """E5, G6, G9: an allowed grant for one account does not allow another account's: the
+    account holding a role in another LEA, given another role here and there, is still an E5
+    error on its first row (besides the G9 and G6 errors of its other row)."""
+    valley = "valley.teacher@sample.org"
+    there = "01611921234567"
+    v = _check(
+        users(
+            user_row("examiner@example.org", "CAASPP Test Examiner", ELEMENTARY),
+            user_row(valley, _ER, ELEMENTARY),
+            user_row(valley, _ER, there),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule) for p in v.problems] == [
+        (2, "R5"), (3, "U7"), (3, "E5"), (4, "G9"), (4, "U7"), (4, "G6"),
+    ]  # fmt: skip
+    assert _whole(v)[2] == (
+        3, "E5", "error", "E-mail Address", valley,
+        f"`{valley}` already holds another role; one e-mail holds one role, so it cannot also "
+        f"hold `{_ER}`", "use a different e-mail address for this role (E3)",
+    )  # fmt: skip
+
+
 def test_two_roles_for_an_existing_account_at_one_site_suggest_the_highest(
     example: Directory,
 ) -> None:
