@@ -732,6 +732,27 @@ def test_add_role_is_decided_for_each_accounts_own_state(example: Directory) -> 
     )  # fmt: skip
 
 
+def test_add_role_after_a_replacement_keeps_the_directorys_rule_set(example: Directory) -> None:
+    """E5, E3, U4: a row replacing an account's role here while it keeps one in another LEA is
+    decided, after the replacement, under the directory's one-role-per-email rules: E5."""
+    valley = "valley.teacher@sample.org"
+    data = example_mapping()
+    account = next(a for a in data["accounts"] if a["email"] == valley)
+    account["roles"].append({"role": _TA, "org": ELEMENTARY})
+    v = _check(
+        users(user_row(valley, _ER, ELEMENTARY), user_row(valley, _ER, "01611921234567")),
+        load_directory(data),
+    )
+    assert [(p.row, p.rule) for p in v.problems] == [
+        (2, "U7"), (2, "U4"), (2, "E5"), (3, "G9"), (3, "U7"), (3, "G6"),
+    ]  # fmt: skip
+    assert _whole(v)[2] == (
+        2, "E5", "error", "E-mail Address", valley,
+        f"`{valley}` already holds another role; one e-mail holds one role, so it cannot also "
+        f"hold `{_ER}`", "use a different e-mail address for this role (E3)",
+    )  # fmt: skip
+
+
 def test_two_roles_for_an_existing_account_at_one_site_suggest_the_highest(
     example: Directory,
 ) -> None:
