@@ -30,6 +30,7 @@ from tests.uploadfiles import (
     COORDINATOR,
     ELEMENTARY,
     HIGH,
+    LEA,
     MIDDLE,
     SITE,
     groups,
@@ -56,7 +57,13 @@ def test_apply_example_users(example: Directory) -> None:
         )
         in c.assignments_overridden
     )
-    assert len(c.assignments_added) == 4
+    # U6: each new e-mail of one row is its own new account with its one role
+    assert [(a.email, a.role, a.org, a.previous) for a in c.assignments_added] == [
+        ("vera.nolan@example.org", "CAASPP Test Administrator", MIDDLE, None),
+        ("wes.ibarra@example.org", "CAASPP Test Examiner", HIGH, None),
+        ("yara.quinn@example.org", "Tools for Teachers Only", LEA, None),
+        ("zed.olsen@example.org", "Educator—District", LEA, None),
+    ]
     assert set(c.accounts_created) == {
         "vera.nolan@example.org",
         "wes.ibarra@example.org",
