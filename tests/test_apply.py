@@ -143,6 +143,24 @@ def test_primary_kept_when_the_role_is_repeated(example: Directory) -> None:
     assert account.assignments[0].primary
 
 
+def test_a_coordinator_who_covers_an_inactive_account_renames_and_reactivates_it(
+    example: Directory,
+) -> None:
+    """U7, G11, G8: a row from a coordinator who covers an inactive account takes its names and
+    phone from the row and makes it active; its roles, forms and credential stay."""
+    old = example.account("former.teacher@example.org")
+    assert old is not None
+    row = user_row(
+        "former.teacher@example.org", "CAASPP Test Administrator", HIGH,
+        first="Fay", last="Moreno", phone="213-555-0142",
+    )  # fmt: skip
+    new = apply_users(users(row), example, uploader=COORDINATOR).directory
+    account = new.account("former.teacher@example.org")
+    assert account == attrs.evolve(
+        old, first_name="Fay", last_name="Moreno", phone="213-555-0142", active=True
+    )
+
+
 def test_multi_role_rows_for_one_site_replace_together() -> None:
     """E7, U4: under multi-role, a file's rows for one e-mail and site are its roles there."""
     directory = multi_role()
