@@ -30,6 +30,7 @@ from tests.uploadfiles import (
     COORDINATOR,
     ELEMENTARY,
     HIGH,
+    LEA,
     MIDDLE,
     SITE,
     groups,
@@ -56,7 +57,13 @@ def test_apply_example_users(example: Directory) -> None:
         )
         in c.assignments_overridden
     )
-    assert len(c.assignments_added) == 4
+    # U6: each new e-mail of one row is its own new account with its one role
+    assert [(a.email, a.role, a.org, a.previous) for a in c.assignments_added] == [
+        ("vera.nolan@example.org", "CAASPP Test Administrator", MIDDLE, None),
+        ("wes.ibarra@example.org", "CAASPP Test Examiner", HIGH, None),
+        ("yara.quinn@example.org", "Tools for Teachers Only", LEA, None),
+        ("zed.olsen@example.org", "Educator—District", LEA, None),
+    ]
     assert set(c.accounts_created) == {
         "vera.nolan@example.org",
         "wes.ibarra@example.org",
@@ -134,6 +141,24 @@ def test_primary_kept_when_the_role_is_repeated(example: Directory) -> None:
     account = new.account(COORDINATOR)
     assert account is not None
     assert account.assignments[0].primary
+
+
+def test_a_coordinator_who_covers_an_inactive_account_renames_and_reactivates_it(
+    example: Directory,
+) -> None:
+    """U7, G11, G8: a row from a coordinator who covers an inactive account takes its names and
+    phone from the row and makes it active; its roles, forms and credential stay."""
+    old = example.account("former.teacher@example.org")
+    assert old is not None
+    row = user_row(
+        "former.teacher@example.org", "CAASPP Test Administrator", HIGH,
+        first="Fay", last="Moreno", phone="213-555-0142",
+    )  # fmt: skip
+    new = apply_users(users(row), example, uploader=COORDINATOR).directory
+    account = new.account("former.teacher@example.org")
+    assert account == attrs.evolve(
+        old, first_name="Fay", last_name="Moreno", phone="213-555-0142", active=True
+    )
 
 
 def test_multi_role_rows_for_one_site_replace_together() -> None:

@@ -333,6 +333,27 @@ def test_multi_role_drops_e3_to_e5() -> None:
     assert v.problems == ()
 
 
+def test_multi_role_rows_replace_the_roles_held_at_their_site_only() -> None:
+    """U4, E7: under multi-role, rows for an account at one of its sites replace the roles held
+    there (a warning naming every role given there), and leave its roles at other sites."""
+    data = example_mapping()
+    data["rule_set"] = "multi-role"
+    teacher = next(a for a in data["accounts"] if a["email"] == "teacher@example.org")
+    teacher["roles"].append({"role": _TA, "org": MIDDLE})
+    v = _check(
+        users(
+            user_row("teacher@example.org", _ER, MIDDLE),
+            user_row("teacher@example.org", "IA Administrator Only", MIDDLE),
+        ),
+        load_directory(data),
+    )
+    assert _whole(v) == [
+        (2, "U4", "warning", _ROLE, _ER,
+         f"`teacher@example.org` holds `{_TA}` at `{MIDDLE}`; this row replaces it with "
+         f"`{_ER}, IA Administrator Only`", None),
+    ]  # fmt: skip
+
+
 def test_empty_file(example: Directory) -> None:
     """U1: an empty file is one error: it has no header."""
     v = _check(b"", example)
@@ -660,7 +681,124 @@ def test_bad_cds_code_against_roles_at_two_organizations_is_e5(example: Director
     teacher["roles"].append({"role": _TA, "org": MIDDLE})
     directory = load_directory(data)
     v = _check(users(user_row("teacher@example.org", _ER, "1.96473E+13")), directory)
-    assert [(p.rule, p.column) for p in v.errors] == [("O5", "CDS Code"), ("E5", "E-mail Address")]
+    assert [p.rule for p in v.problems] == ["O5", "E5"]
+    assert _whole(v)[1:] == [
+        (2, "E5", "error", "E-mail Address", "teacher@example.org",
+         f"`teacher@example.org` already holds `{_TA}` at `{ELEMENTARY}`; one e-mail holds one "
+         f"role, so it cannot also hold `{_ER}`",
+         "use a different e-mail address for this role (E3)"),
+    ]  # fmt: skip
+
+
+def test_e5_names_the_role_kept_not_the_role_replaced(example: Directory) -> None:
+    """E5, U4: a row replacing an account's role at one site while it keeps that role at
+    another is an E5 error naming the role kept there, not the one replaced."""
+    data = example_mapping()
+    teacher = next(a for a in data["accounts"] if a["email"] == "teacher@example.org")
+    teacher["roles"].append({"role": _TA, "org": MIDDLE})
+    v = _check(users(user_row("teacher@example.org", _ER, ELEMENTARY)), load_directory(data))
+    assert _whole(v) == [
+        (2, "U4", "warning", _ROLE, _ER,
+         f"`teacher@example.org` holds `{_TA}` at `{ELEMENTARY}`; this row replaces it with "
+         f"`{_ER}`", None),
+        (2, "E5", "error", "E-mail Address", "teacher@example.org",
+         f"`teacher@example.org` already holds `{_TA}` at `{MIDDLE}`; one e-mail holds one "
+         f"role, so it cannot also hold `{_ER}`",
+         "use a different e-mail address for this role (E3)"),
+    ]  # fmt: skip
+
+
+def test_add_role_is_decided_for_each_accounts_own_state(example: Directory) -> None:
+    """E5, G6, G9: an allowed grant for one account does not allow another account's: the
+    account holding a role in another LEA, given another role here and there, is still an E5
+    error on its first row (besides the G9 and G6 errors of its other row)."""
+    valley = "valley.teacher@sample.org"
+    there = "01611921234567"
+    v = _check(
+        users(
+            user_row("examiner@example.org", "CAASPP Test Examiner", ELEMENTARY),
+            user_row(valley, _ER, ELEMENTARY),
+            user_row(valley, _ER, there),
+        ),
+        example,
+    )
+    assert [(p.row, p.rule) for p in v.problems] == [
+        (2, "R5"), (3, "U7"), (3, "E5"), (4, "G9"), (4, "U7"), (4, "G6"),
+    ]  # fmt: skip
+    assert _whole(v)[2] == (
+        3, "E5", "error", "E-mail Address", valley,
+        f"`{valley}` already holds another role; one e-mail holds one role, so it cannot also "
+        f"hold `{_ER}`", "use a different e-mail address for this role (E3)",
+    )  # fmt: skip
+
+
+def test_add_role_after_a_replacement_keeps_the_directorys_rule_set(example: Directory) -> None:
+    """E5, E3, U4: a row replacing an account's role here while it keeps one in another LEA is
+    decided, after the replacement, under the directory's one-role-per-email rules: E5."""
+    valley = "valley.teacher@sample.org"
+    data = example_mapping()
+    account = next(a for a in data["accounts"] if a["email"] == valley)
+    account["roles"].append({"role": _TA, "org": ELEMENTARY})
+    v = _check(
+        users(user_row(valley, _ER, ELEMENTARY), user_row(valley, _ER, "01611921234567")),
+        load_directory(data),
+    )
+    assert [(p.row, p.rule) for p in v.problems] == [
+        (2, "U7"), (2, "U4"), (2, "E5"), (3, "G9"), (3, "U7"), (3, "G6"),
+    ]  # fmt: skip
+    assert _whole(v)[2] == (
+        2, "E5", "error", "E-mail Address", valley,
+        f"`{valley}` already holds another role; one e-mail holds one role, so it cannot also "
+        f"hold `{_ER}`", "use a different e-mail address for this role (E3)",
+    )  # fmt: skip
+
+
+def test_two_roles_for_an_existing_account_at_one_site_suggest_the_highest(
+    example: Directory,
+) -> None:
+    """E5, E4: two rows giving an existing account two roles at one organization name the
+    highest as the fix, as they do for a new e-mail."""
+    v = _check(
+        users(
+            user_row("teacher@example.org", _TA, HIGH), user_row("teacher@example.org", _ER, HIGH)
+        ),
+        example,
+    )
+    assert _whole(v) == [
+        (3, "E5", "error", _ROLE, _ER,
+         f"`teacher@example.org` is given `{_ER}` here and `{_TA}` on row 2; one e-mail holds "
+         "one role", f"keep only `{_TA}`, the highest of them (E4)"),
+    ]  # fmt: skip
+    # the other way round the file gives it first a role it does not hold: still the one E5
+    v = _check(
+        users(
+            user_row("teacher@example.org", _ER, HIGH), user_row("teacher@example.org", _TA, HIGH)
+        ),
+        example,
+    )
+    assert _whole(v) == [
+        (3, "E5", "error", _ROLE, _TA,
+         f"`teacher@example.org` is given `{_TA}` here and `{_ER}` on row 2; one e-mail holds "
+         "one role", f"keep only `{_TA}`, the highest of them (E4)"),
+    ]  # fmt: skip
+
+
+def test_a_role_held_elsewhere_is_one_e5_on_the_emails_first_row(example: Directory) -> None:
+    """E5, U2: rows giving an existing account another role than the one it keeps elsewhere
+    are one E5 error, on the e-mail's first row, naming the role kept."""
+    v = _check(
+        users(
+            user_row("teacher@example.org", _ER, HIGH),
+            user_row("teacher@example.org", _ER, MIDDLE),
+        ),
+        example,
+    )
+    assert _whole(v) == [
+        (2, "E5", "error", "E-mail Address", "teacher@example.org",
+         f"`teacher@example.org` already holds `{_TA}` at `{ELEMENTARY}`; one e-mail holds one "
+         f"role, so it cannot also hold `{_ER}`",
+         "use a different e-mail address for this role (E3)"),
+    ]  # fmt: skip
 
 
 def test_a_row_without_a_usable_code_then_another_role_is_e5(example: Directory) -> None:
