@@ -507,7 +507,7 @@ def closest_role(text: str) -> str | None:
     with a warning) nor one of several spellings that fold alike.
 
     Remembered for the last 1,024 texts: the search compares ``text`` with every spelling
-    (about 4 ms), and a file that misspells a role usually does so on many rows.
+    (about 2 ms), and a file that misspells a role usually does so on many rows.
     """
     folded = _fold(text)
     if folded not in _FOLDED:
