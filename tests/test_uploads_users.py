@@ -18,6 +18,7 @@ from caaspp_authz.uploads import (
     users_csv,
     validate_users,
 )
+from tests import builders
 from tests.conftest import EXAMPLES
 from tests.uploadfiles import (
     COORDINATOR,
@@ -925,3 +926,109 @@ def test_rows_with_a_reading_problem_are_counted(example: Directory) -> None:
     v = _check(users() + bad + good + bad.replace(b"a@", b"c@"), example)
     assert v.rows == 3
     assert [(p.row, p.rule) for p in v.problems] == [(2, "U3"), (4, "U3")]
+
+
+# --- an uploader's own rows ---------------------------------------------------------------------
+#
+# Replacing its own roles changes what the uploader may grant, so each row for its own account is
+# decided as the uploader stands once the file's replacements are made (U4, G6), never answered
+# from a grant allowed to another account. A superintendent that also holds the primary LEA CAASPP
+# coordinator role may remove that role (G1, G6), and without it grants no Educator—District (G4).
+
+_SUP = "sup@d.org"
+_LC, _LE, _ED = "LEA CAASPP Coordinator", "LEA ELPAC Coordinator", "Educator—District"
+_LSC = "LS Correspondence Administrator"
+_REPLACES = f"`{_SUP}` holds `{_LC}` at `{builders.LEA}`; this row replaces it with "  # U4
+_NO_ED = (
+    _ROLE,
+    _ED,
+    f"`{_SUP}` may not grant `{_ED}` at `{builders.LEA}`",
+    "ask a coordinator who may grant it there (see the grant matrix, G3)",
+)
+
+
+def _own(role: str, *, email: str = _SUP) -> tuple[str, str, str, str, str, str]:
+    """A row giving ``role`` at the LEA, with the names and phone the account has."""
+    return user_row(email, role, builders.LEA, first="Test", last="User", phone="213-555-0100")
+
+
+def _superintendent(*extra: dict[str, Any], rule_set: str) -> Directory:
+    """The superintendent of the LEA, holding the primary LEA CAASPP coordinator role there."""
+    sup = builders.acct(_SUP, _LC, builders.LEA, primary=True, superintendent_of=builders.LEA)
+    return builders.build(sup, *extra, rule_set=rule_set)
+
+
+@pytest.mark.parametrize("rule_set", ["one-role-per-email", "multi-role"])
+def test_an_uploader_replacing_its_own_role_is_decided_without_it(rule_set: str) -> None:
+    """U4, G6, G4, G1: a row replacing the uploader's own role with one it may grant only
+    through the role replaced is refused: once replaced, the superintendent grants coordinators
+    only. The replacement itself is the usual U4 warning."""
+    v = _check(users(_own(_ED)), _superintendent(rule_set=rule_set), _SUP)
+    assert _whole(v) == [
+        (2, "U4", "warning", _ROLE, _ED, _REPLACES + f"`{_ED}`", None),
+        (2, "G3", "error", *_NO_ED),
+    ]
+
+
+def test_each_own_role_at_one_site_is_decided_after_the_replacement() -> None:
+    """U4, G6, G1, G4, E7: under multi-role, every role a file gives the uploader at one
+    organization is decided after its replacements, whatever the role before it there was:
+    refused on its own row (G3), or allowed (the superintendent still designates LEA ELPAC
+    coordinators, G1)."""
+    d = _superintendent(rule_set="multi-role")
+    v = _check(users(_own(_LSC), _own(_ED)), d, _SUP)
+    assert [(p.row, p.rule) for p in v.problems] == [(2, "G3"), (2, "U4"), (3, "G3")]
+    assert _whole(v)[2] == (3, "G3", "error", *_NO_ED)
+    v = _check(users(_own(_LE), _own(_ED)), d, _SUP)
+    assert _whole(v) == [
+        (2, "U4", "warning", _ROLE, _ED, _REPLACES + f"`{_ED}, {_LE}`", None),
+        (3, "G3", "error", *_NO_ED),
+    ]
+
+
+@pytest.mark.parametrize("elsewhere", [False, True])
+def test_a_conflict_reported_hides_no_other_denial(elsewhere: bool) -> None:
+    """E5, E3, G3, U4: under one-role-per-email, two roles for the uploader at one organization
+    are one E5 error, and the E3/E4 denials of its rows are not reported again; a denial under
+    another rule (G3: the role replaced was the power to grant) is still reported, also after a
+    row whose E3 denial was skipped (the uploader keeps a coordinator role in another LEA)."""
+    other = [(_LC, builders.OTHER_LEA)] if elsewhere else []
+    sup = builders.acct(
+        _SUP, _LC, builders.LEA, primary=True, superintendent_of=builders.LEA, roles=other
+    )
+    v = _check(users(_own(_LE), _own(_ED)), builders.build(sup), _SUP)
+    assert [(p.row, p.rule) for p in v.problems] == [(2, "U4"), (3, "E5"), (3, "G3")]
+    assert _whole(v)[2] == (3, "G3", "error", *_NO_ED)
+
+
+@pytest.mark.parametrize("rule_set", ["one-role-per-email", "multi-role"])
+def test_a_grant_allowed_to_another_account_does_not_answer_for_the_uploaders_own(
+    rule_set: str,
+) -> None:
+    """U4, G6, G4, R6: the grant allowed to an account in a given state is remembered for other
+    accounts in that state, but not for the uploader's own: a second superintendent of the LEA,
+    holding nothing, may be given Educator—District; the uploader, in the same state once its
+    own role is replaced, may not give it to itself."""
+    second = builders.acct("sup2@d.org", superintendent_of=builders.LEA)
+    d = _superintendent(second, rule_set=rule_set)
+    v = _check(users(_own(_ED, email="sup2@d.org"), _own(_ED)), d, _SUP)
+    assert _whole(v) == [
+        (3, "U4", "warning", _ROLE, _ED, _REPLACES + f"`{_ED}`", None),
+        (3, "G3", "error", *_NO_ED),
+    ]
+
+
+def test_an_own_grant_after_a_replacement_keeps_a_multi_role_rule_set() -> None:
+    """U4, E7, G3: under multi-role, the uploader's own row is decided after its replacement
+    under the directory's rule set: the primary LEA ELPAC coordinator that replaces its Tools
+    for Teachers role with LS Correspondence Administrator keeps its coordinator role as well,
+    which is no E4 conflict."""
+    coordinator = builders.acct("le@d.org", _LE, builders.LEA, primary=True)
+    coordinator["roles"].append({"role": "Tools for Teachers Only", "org": builders.LEA})
+    d = builders.build(coordinator, rule_set="multi-role")
+    v = _check(users(_own(_LSC, email="le@d.org")), d, "le@d.org")
+    assert _whole(v) == [
+        (2, "U4", "warning", _ROLE, _LSC,
+         f"`le@d.org` holds `Tools for Teachers Only` at `{builders.LEA}`; this row replaces it "
+         f"with `{_LSC}`", None),
+    ]  # fmt: skip
