@@ -26,9 +26,26 @@ def test_e1_canonical_email_is_trimmed_and_lower_case() -> None:
     assert canonical_email("  Jane.Alder@Example.ORG ") == "jane.alder@example.org"
 
 
-@pytest.mark.parametrize("text", ["jane", "jane@", "jane@example", "a b@example.org", "@x.org"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jane",
+        "jane@",
+        "jane@example",
+        "a b@example.org",
+        "@x.org",
+        "a..b@example.org",
+        ".a@example.org",
+        "a.@example.org",
+        "a@.example.org",
+        "a@example..org",
+        "a@example.org.",
+        "a@b@example.org",
+    ],
+)
 def test_e1_refuses_what_is_not_an_email(text: str) -> None:
-    """E1: a text that is not an address is refused, naming it in backticks."""
+    """E1: a text that is not an address is refused, naming it in backticks: no dot at the
+    start or end of the local part or the domain, and no two dots together."""
     with pytest.raises(InvalidEmail, match="is not an e-mail address") as info:
         canonical_email(text)
     assert (info.value.rule, info.value.value) == ("E1", text)

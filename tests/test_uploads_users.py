@@ -852,6 +852,25 @@ def test_a_blank_cds_code_is_only_empty(example: Directory) -> None:
     assert [(p.rule, p.column) for p in v.problems] == [("U1", "CDS Code")]
 
 
+def test_a_blank_role_is_only_empty(example: Directory) -> None:
+    """U1: a role of spaces is an empty field, not an unknown role (R4)."""
+    v = _check(users(user_row(role="   ")), example)
+    assert [(p.rule, p.column) for p in v.problems] == [("U1", "Role in Organization")]
+
+
+@pytest.mark.parametrize(
+    "email", ["x..y@example.org", ".x@example.org", "x.@example.org", "x@example..org"]
+)
+def test_a_stray_dot_is_refused_after_a_clean_row(example: Directory, email: str) -> None:
+    """E1: an address with a dot at the start or end of its local part or two dots together is
+    refused, also on a row whose CDS code and role an earlier row found clean (the fast path
+    checks the local part itself)."""
+    v = _check(users(user_row("ok@example.org"), user_row(email)), example)
+    assert _whole(v) == [
+        (3, "E1", "error", "E-mail Address", email, f"`{email}` is not an e-mail address", None)
+    ]
+
+
 def test_a_domain_starting_with_a_dot_is_refused_after_a_clean_row(example: Directory) -> None:
     """E1: an address whose domain starts with a dot is refused, also on a row whose CDS code
     and role an earlier row found clean."""

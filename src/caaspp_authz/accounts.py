@@ -30,14 +30,19 @@ __all__ = [
 Email = NewType("Email", str)
 """An e-mail address canonicalized by :func:`canonical_email`: trimmed and lower-cased (E1)."""
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_EMAIL = re.compile(r"[^@\s.]+(?:\.[^@\s.]+)*@[^@\s.]+(?:\.[^@\s.]+)+")
+"""E1: a local part and a domain of two or more labels, each a run of dots between non-empty
+parts (no dot at the start or end of either, no two dots together), with no ``@`` or space."""
 MAX_EXTENSION = 10
 
 
 def canonical_email(text: str) -> Email:
     """Check an e-mail address and return its canonical form (E1, E6).
 
-    E1: addresses compare case-insensitively, so the canonical form is lower-cased.
+    E1: addresses compare case-insensitively, so the canonical form is lower-cased. The local
+    part and the domain are runs of characters other than ``@`` and spaces, separated by single
+    dots (``a..b@example.org``, ``.a@example.org`` and ``a@example..org`` are refused); the
+    domain has a dot.
     E6: the part after the last dot is at most 10 characters.
     """
     if not isinstance(text, str):

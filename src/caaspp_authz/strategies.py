@@ -119,8 +119,10 @@ def cds_codes(*, level: Level | None = None) -> st.SearchStrategy[CDSCode]:
 
 
 def emails() -> st.SearchStrategy[Email]:
-    """Canonical e-mail addresses (E1, E6): lower case, a top-level part of 2 to 10 letters."""
-    local = st.text("abcdefghijklmnopqrstuvwxyz0123456789._+-", min_size=1, max_size=12)
+    """Canonical e-mail addresses (E1, E6): lower case, single dots between non-empty parts, a
+    top-level part of 2 to 10 letters."""
+    part = st.text("abcdefghijklmnopqrstuvwxyz0123456789_+-", min_size=1, max_size=6)
+    local = st.lists(part, min_size=1, max_size=2).map(".".join)
     label = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10)
     tld = st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10)
     return st.builds(

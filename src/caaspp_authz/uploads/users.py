@@ -97,9 +97,9 @@ USER_HEADER = (
 
 _FIRST, _LAST, _CDS, _EMAIL, _PHONE, _ROLE = USER_HEADER
 _ROLE_INDEX: Mapping[str, int] = {r.name: i for i, r in enumerate(ROLES)}
-_PLAIN_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{1,10}")
-"""E1, E6 in one pattern: ``canonical_email``'s pattern with the part after the last dot (the
-only dot the pattern's ``\\.`` can match, as the part after it has none) at most 10 long."""
+_PLAIN_EMAIL = re.compile(r"[^@\s.]+(?:\.[^@\s.]+)*@[^@\s.]+(?:\.[^@\s.]+)*\.[^@\s.]{1,10}")
+"""E1, E6 in one pattern: ``canonical_email``'s pattern with the domain's last label (the part
+after its last dot) at most 10 long."""
 
 _MASK = 0xFFFFFFFF
 _PAIR = (1 << 37) - 1
@@ -235,7 +235,7 @@ class _UserCheck:
                     out.append(("O4", message, err, _CDS, cds_text, None))
                     cds = None
         role: Role | None = None
-        if role_text:
+        if role_text.strip():  # U1: a blank role is only empty
             try:
                 role, legacy = resolve_role(role_text)
             except UnknownRole as exc:
@@ -331,6 +331,9 @@ class _UserCheck:
                     and (domain in domains or self._plain_domain(domain))
                     and local.isprintable()
                     and " " not in local
+                    and ".." not in local  # E1: dots only between non-empty parts
+                    and local[0] != "."
+                    and local[-1] != "."
                 ):
                     email = _lower(email_text)
                     first, last, phone = first.strip(), last.strip(), phone.strip()
