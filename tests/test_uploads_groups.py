@@ -488,7 +488,8 @@ def test_groups_that_come_back_within_a_school_and_after_one(example: Directory)
 
 def test_blank_subjects_take_the_groups_subject(example: Directory) -> None:
     """U8 (b): a group whose first rows have a blank subject takes the subject of a later row;
-    a group whose subjects are all blank is `All`; a later subject that differs is an error."""
+    a group whose subjects are all blank is `All`; a later subject that differs is an error
+    naming the row that gave the subject."""
     data = groups(
         _row("1000000001", "", name="A", subject=""),
         _row("1000000002", "", name="A", subject="math"),
@@ -507,7 +508,11 @@ def test_blank_subjects_take_the_groups_subject(example: Directory) -> None:
     )
     [p] = v.problems
     assert (p.row, p.rule, p.value, p.fix) == (4, "U8", "ELA", "write `Math`")
-    assert p.message.startswith("group `A` has subject `Math` on row ")
+    # the row that gave the subject, not the group's first row, whose subject was blank
+    assert (
+        p.message
+        == "group `A` has subject `Math` on row 3 and `ELA` here; a group has one subject"
+    )
 
 
 def test_assignments_to_held_groups_are_reported_as_read(example: Directory) -> None:

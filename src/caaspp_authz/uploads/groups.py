@@ -102,6 +102,8 @@ class GroupRow:
 class _GroupSeen:
     row: int
     subject: str
+    subject_row: int
+    """The row that gave the group its subject (U8 b): its first row with one."""
     ssid_rows: int = 0
     students: set[str] | None = None
     users: set[Email] | None = None
@@ -120,8 +122,10 @@ class _GroupCheck:
         self.logins: dict[str, tuple[Email | None, tuple[_Template, ...]]] = {}
         self.groups: dict[GroupKey, _GroupSeen] = {}
         self.assigned: dict[tuple[GroupKey, Email], Decision] = {}
-        self.pending: list[tuple[int, GroupKey, Email, str]] = []
-        """Assignments to groups the directory does not hold yet, decided at the end."""
+        """``assign_group`` to a group the directory holds, decided once a group and login."""
+        self.pending: dict[tuple[GroupKey, Email], tuple[int, str]] = {}
+        """Assignments to groups the directory does not hold yet, with the first row and login
+        text of each: decided at the end."""
         self.keep = keep
         self.rows = 0
         # U8 (c): the school and group of the rows being read, and those already left
@@ -303,8 +307,8 @@ class _GroupCheck:
                 problems.append(
                     _problem(
                         "U8",
-                        f"group `{name}` has subject `{seen.subject}` on row {seen.row} and "
-                        f"`{canonical}` here; a group has one subject",
+                        f"group `{name}` has subject `{seen.subject}` on row "
+                        f"{seen.subject_row} and `{canonical}` here; a group has one subject",
                         row=row,
                         column=_GSUBJECT,
                         value=subject_clean,
@@ -312,7 +316,7 @@ class _GroupCheck:
                     )
                 )
             elif not seen.subject:
-                seen.subject = canonical
+                seen.subject, seen.subject_row = canonical, row
             if ssid_ok is not None:
                 seen.ssid_rows += 1
                 if seen.ssid_rows == MAX_GROUP_STUDENTS + 1:
@@ -378,7 +382,7 @@ class _GroupCheck:
         exists = self.directory.group(key) is not None
         action = Action.EDIT_GROUP if exists else Action.CREATE_GROUP
         decided = decide(self.user, action, key)
-        seen = _GroupSeen(row, subject, allowed=decided.allowed)
+        seen = _GroupSeen(row, subject, row, allowed=decided.allowed)
         if self.keep:
             seen.students, seen.users = set(), set()
         if not decided.allowed:
@@ -398,9 +402,7 @@ class _GroupCheck:
         """V3: each login of a group implies ``assign_group``; to a group the directory does not
         hold yet, it is decided at the end, once the file's groups are known."""
         if self.directory.group(key) is None:
-            if (key, login) not in self.assigned:
-                self.assigned[(key, login)] = _PENDING
-                self.pending.append((row, key, login, text))
+            self.pending.setdefault((key, login), (row, text))
             return None
         decided = self.assigned.get((key, login))
         if decided is None:
@@ -463,30 +465,26 @@ class _GroupCheck:
         """``assign_group`` to the file's new groups, decided where they exist: the
         organizations, the uploader, the logins' accounts and those groups, empty."""
         accounts = self.directory.accounts
-        emails = {login for _, _, login, _ in self.pending}
+        emails = {login for _, login in self.pending}
         if self.user.account is not None:
             emails.add(self.user.email)
         try:
             after = Directory.build(
                 organizations=self.directory.tree,
                 accounts=[accounts[e] for e in sorted(emails)],
-                groups=[Group(key) for key in {key for _, key, _, _ in self.pending}],
+                groups=[Group(key) for key in {key for key, _ in self.pending}],
                 rule_set=self.directory.rule_set,
             )
         except DirectoryError:  # pragma: no cover - empty groups at known schools always load
             after = self.directory
         user = after.user(self.user.email)
         problems = []
-        for row, key, login, text in self.pending:
+        for (key, login), (row, text) in self.pending.items():
             decided = decide(user, Action.ASSIGN_GROUP, GroupAssignment(key, login))
-            self.assigned[(key, login)] = decided
             problem = _assign_problem(row, decided, text)
             if problem is not None:
                 problems.append(problem)
         return problems
-
-
-_PENDING = Decision(False, ("V3",), "decided at the end of the file")
 
 
 def _assign_problem(row: int, decided: Decision, text: str) -> Problem | None:
