@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from caaspp_authz import (
@@ -369,8 +369,15 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
         st.from_regex(r"[a-z.@ ]{1,8}@[a-z.@]{0,8}\.[a-z.]{0,12}", fullmatch=True),
     )
 )
+@example("jane.alder@example.org")
+@example("a@b.abcdefghij")
+@example("a@b.abcdefghijk")
+@example("a..b@example.org")
+@example("a.@example.org")
+@example("a@example..org")
 def test_fast_email_check_agrees_with_canonical_email(text: str) -> None:
-    """E1, E6: the validator's fast e-mail check accepts exactly what canonical_email accepts."""
+    """E1, E6: the validator's fast e-mail check accepts exactly what canonical_email accepts,
+    valid addresses and near misses among them."""
     from caaspp_authz import InvalidEmail, canonical_email
     from caaspp_authz.uploads.users import _plainly_valid
 

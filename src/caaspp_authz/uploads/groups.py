@@ -100,10 +100,10 @@ class GroupRow:
 
 @attrs.define
 class _GroupSeen:
-    row: int
     subject: str
     subject_row: int
-    """The row that gave the group its subject (U8 b): its first row with one."""
+    """The row that gave the group its subject (U8 b): its first row, or its first row with
+    one when the first rows leave it blank."""
     ssid_rows: int = 0
     students: set[str] | None = None
     users: set[Email] | None = None
@@ -382,7 +382,7 @@ class _GroupCheck:
         exists = self.directory.group(key) is not None
         action = Action.EDIT_GROUP if exists else Action.CREATE_GROUP
         decided = decide(self.user, action, key)
-        seen = _GroupSeen(row, subject, row, allowed=decided.allowed)
+        seen = _GroupSeen(subject, row, allowed=decided.allowed)
         if self.keep:
             seen.students, seen.users = set(), set()
         if not decided.allowed:
