@@ -31,8 +31,9 @@ Email = NewType("Email", str)
 """An e-mail address canonicalized by :func:`canonical_email`: trimmed and lower-cased (E1)."""
 
 _EMAIL = re.compile(r"[^@\s.]+(?:\.[^@\s.]+)*@[^@\s.]+(?:\.[^@\s.]+)+")
-"""E1: a local part and a domain of two or more labels, each a run of dots between non-empty
-parts (no dot at the start or end of either, no two dots together), with no ``@`` or space."""
+"""E1: a local part, one ``@`` and a domain of two or more labels, each made of non-empty parts
+joined by single dots (no dot at the start or end of either, no two dots together), with no
+space."""
 MAX_EXTENSION = 10
 
 
